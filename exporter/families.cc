@@ -1,0 +1,46 @@
+#include "exporter/families.h"
+
+#include <limits>
+
+namespace beam_exporter {
+
+prometheus::MetricFamily MakeFamily(std::string name, std::string help, prometheus::MetricType type) {
+  prometheus::MetricFamily f;
+  f.name = std::move(name);
+  f.help = std::move(help);
+  f.type = type;
+  return f;
+}
+
+namespace {
+prometheus::ClientMetric WithLabels(const LabelPairs& labels) {
+  prometheus::ClientMetric m;
+  m.label.reserve(labels.size());
+  for (const auto& [k, v] : labels) m.label.push_back({k, v});
+  return m;
+}
+}  // namespace
+
+void AddSample(prometheus::MetricFamily* family, const LabelPairs& labels, double value) {
+  prometheus::ClientMetric m = WithLabels(labels);
+  switch (family->type) {
+    case prometheus::MetricType::Counter: m.counter.value = value; break;
+    case prometheus::MetricType::Gauge: m.gauge.value = value; break;
+    default: m.untyped.value = value; break;
+  }
+  family->metric.push_back(std::move(m));
+}
+
+void AddHistogram(prometheus::MetricFamily* family, const LabelPairs& labels, const std::vector<double>& bounds,
+                  const std::vector<uint64_t>& cumulative_counts, uint64_t count, double sum) {
+  prometheus::ClientMetric m = WithLabels(labels);
+  m.histogram.sample_count = count;
+  m.histogram.sample_sum = sum;
+  for (size_t i = 0; i < bounds.size() && i < cumulative_counts.size(); ++i) {
+    m.histogram.bucket.push_back({cumulative_counts[i], bounds[i]});
+  }
+  m.histogram.bucket.push_back({count, std::numeric_limits<double>::infinity()});
+  family->metric.push_back(std::move(m));
+}
+
+}  // namespace beam_exporter

@@ -1,0 +1,223 @@
+// The real beam_exporter binary on a loopback port: flags, endpoints, reload, shutdown, auth, TLS.
+#include <crypt.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "tests/support/net.h"
+#include "tests/support/paths.h"
+#include "tests/support/subprocess.h"
+
+namespace beam_exporter::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string WriteTemp(const std::string& text, const std::string& suffix = ".yml") {
+  std::string path = "/tmp/daemon_test_" + std::to_string(getpid()) + "_" + std::to_string(rand()) + suffix;
+  std::ofstream(path) << text;
+  return path;
+}
+
+// A running exporter with no BEAM node and no telemetry listener: just the daemon.
+class Exporter {
+ public:
+  // `plain_http`: wait for readiness over plain HTTP (false when the port speaks TLS).
+  explicit Exporter(std::vector<std::string> extra = {}, bool plain_http = true) : port_(FreeTcpPort()) {
+    std::vector<std::string> argv = {kExporterBinary, "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+                                     "--no-collector.beam", "--no-collector.telemetry"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    process_ = std::make_unique<Subprocess>(argv);
+    if (!plain_http) return;
+    ready_ = WaitUntil([&] { return HttpGet(port_, "/-/ready", milliseconds(500)).status == 200; }, milliseconds(10000));
+  }
+  int port() const { return port_; }
+  bool ready() const { return ready_; }
+  Subprocess& process() { return *process_; }
+  std::string Metrics() { return HttpGet(port_, "/metrics").body; }
+
+ private:
+  int port_;
+  bool ready_ = false;
+  std::unique_ptr<Subprocess> process_;
+};
+
+TEST(DaemonTest, ServesBuildInfoAndProcessMetrics) {
+  Exporter e;
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  HttpResponse r = HttpGet(e.port(), "/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.headers["content-type"].find("text/plain"), std::string::npos);
+  EXPECT_NE(r.body.find("beam_exporter_build_info{compiler=\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(",version=\"0.1.0\"} 1"), std::string::npos);
+  for (const char* m : {"process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
+                        "process_max_fds", "process_start_time_seconds", "process_virtual_memory_bytes"}) {
+    EXPECT_FALSE(std::isnan(SampleValue(r.body, m))) << m;
+  }
+  EXPECT_GT(SampleValue(r.body, "process_resident_memory_bytes"), 0);
+  EXPECT_EQ(SampleValue(r.body, "beam_exporter_config_last_reload_successful"), 1);
+}
+
+TEST(DaemonTest, MetricsPassPromtoolLint) {
+  Exporter e;
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  std::string path = WriteTemp(e.Metrics(), ".prom");
+  CommandResult r = RunCommand({"sh", "-c", "promtool check metrics < " + path}, milliseconds(30000));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "");
+  unlink(path.c_str());
+}
+
+TEST(DaemonTest, LandingHealthReadyAndNotFound) {
+  Exporter e({"--web.telemetry-path=/prom"});
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  HttpResponse landing = HttpGet(e.port(), "/");
+  EXPECT_EQ(landing.status, 200);
+  EXPECT_NE(landing.body.find("href=\"/prom\""), std::string::npos) << landing.body;
+  EXPECT_EQ(HttpGet(e.port(), "/-/healthy").status, 200);
+  EXPECT_EQ(HttpGet(e.port(), "/prom").status, 200);
+  EXPECT_EQ(HttpGet(e.port(), "/metrics").status, 404);
+  EXPECT_EQ(HttpGet(e.port(), "/-/reload").status, 405);
+}
+
+TEST(DaemonTest, HelpVersionAndConfigCheck) {
+  CommandResult help = RunCommand({kExporterBinary, "--help"}, milliseconds(10000));
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.output.find("--web.listen-address"), std::string::npos);
+  EXPECT_NE(help.output.find("--[no-]collector.beam"), std::string::npos);
+  CommandResult version = RunCommand({kExporterBinary, "--version"}, milliseconds(10000));
+  EXPECT_EQ(version.status, 0);
+  EXPECT_EQ(version.output.rfind("beam_exporter, version 0.1.0", 0), 0u) << version.output;
+
+  std::string good = WriteTemp("web:\n  telemetry_path: /metrics\n");
+  CommandResult ok = RunCommand({kExporterBinary, "--config.file=" + good, "--config.check"}, milliseconds(10000));
+  EXPECT_EQ(ok.status, 0) << ok.output;
+
+  std::string typo = WriteTemp("web:\n  telemetry_path: /metrics\n  listen_adress: ':1'\n");
+  CommandResult bad = RunCommand({kExporterBinary, "--config.file=" + typo, "--config.check"}, milliseconds(10000));
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.output.find(typo + ":3:3: unknown key web.listen_adress"), std::string::npos) << bad.output;
+
+  CommandResult unknown_flag = RunCommand({kExporterBinary, "--web.listen-adress=:1"}, milliseconds(10000));
+  EXPECT_EQ(unknown_flag.status, 2);
+  EXPECT_NE(unknown_flag.output.find("unknown flag --web.listen-adress"), std::string::npos);
+  unlink(good.c_str());
+  unlink(typo.c_str());
+}
+
+TEST(DaemonTest, BadConfigAtStartExitsNonZero) {
+  std::string bad = WriteTemp("log:\n  level: loud\n");
+  CommandResult r = RunCommand({kExporterBinary, "--config.file=" + bad, "--web.listen-address=127.0.0.1:0"},
+                               milliseconds(10000));
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("key log.level: expected debug, info, warn or error, got 'loud'"), std::string::npos)
+      << r.output;
+  unlink(bad.c_str());
+}
+
+TEST(DaemonTest, SighupWithBrokenConfigKeepsTheOldOne) {
+  std::string path = WriteTemp("log:\n  level: info\n");
+  Exporter e({"--config.file=" + path});
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+
+  std::ofstream(path) << "log:\n  level: info\n  bogus: 1\n";
+  e.process().Signal(SIGHUP);
+  ASSERT_TRUE(WaitUntil([&] { return SampleValue(e.Metrics(), "beam_exporter_config_last_reload_successful") == 0; },
+                        milliseconds(10000)));
+  // Still serving, still ready, failure counted and logged with the reason.
+  std::string metrics = e.Metrics();
+  EXPECT_EQ(SampleValue(metrics, "beam_exporter_config_reloads_total{result=\"failure\"}"), 1);
+  EXPECT_EQ(HttpGet(e.port(), "/-/ready").status, 200);
+  EXPECT_NE(e.process().Output().find("unknown key log.bogus"), std::string::npos) << e.process().Output();
+
+  // A fixed file is taken by POST /-/reload.
+  std::ofstream(path) << "log:\n  level: debug\n";
+  HttpResponse reload = HttpRequest(e.port(), "POST", "/-/reload");
+  EXPECT_EQ(reload.status, 200) << reload.body;
+  metrics = e.Metrics();
+  EXPECT_EQ(SampleValue(metrics, "beam_exporter_config_last_reload_successful"), 1);
+  EXPECT_EQ(SampleValue(metrics, "beam_exporter_config_reloads_total{result=\"success\"}"), 2);
+
+  // A broken file through POST answers 500 with the reason.
+  std::ofstream(path) << "log: [\n";
+  HttpResponse rejected = HttpRequest(e.port(), "POST", "/-/reload");
+  EXPECT_EQ(rejected.status, 500);
+  EXPECT_NE(rejected.body.find("invalid YAML"), std::string::npos) << rejected.body;
+  unlink(path.c_str());
+}
+
+TEST(DaemonTest, SigtermStopsCleanly) {
+  Exporter e;
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  auto start = std::chrono::steady_clock::now();
+  e.process().Signal(SIGTERM);
+  // The requirement: a clean exit within one second of SIGTERM.
+  auto status = e.process().Wait(milliseconds(1000));
+  auto took = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
+  ASSERT_TRUE(status.has_value()) << "did not exit within 1 s";
+  EXPECT_EQ(*status, 0);
+  std::cout << "[ measured ] SIGTERM to exit: " << took.count() << " ms\n";
+  EXPECT_NE(e.process().Output().find("msg=\"shutting down\" signal=SIGTERM"), std::string::npos);
+}
+
+TEST(DaemonTest, JsonLogFormat) {
+  Exporter e({"--log.format=json"});
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  std::string out = e.process().Output();
+  EXPECT_NE(out.find("{\"ts\":\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"msg\":\"listening\""), std::string::npos) << out;
+}
+
+std::string Bcrypt(const std::string& password) {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  crypt_gensalt_rn("$2y$", 4, nullptr, 0, salt, sizeof salt);
+  crypt_data data{};
+  return crypt_r(password.c_str(), salt, &data);
+}
+
+TEST(DaemonTest, BasicAuthFromWebConfig) {
+  std::string web = WriteTemp("basic_auth_users:\n  prom: " + Bcrypt("scrape-me") + "\n");
+  Exporter e({"--web.config.file=" + web});
+  // Probes stay open for kubelet, which sends no credentials.
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  EXPECT_EQ(HttpGet(e.port(), "/-/healthy").status, 200);
+  HttpResponse denied = HttpGet(e.port(), "/metrics");
+  EXPECT_EQ(denied.status, 401);
+  EXPECT_EQ(denied.headers["www-authenticate"], "Basic realm=\"beam_exporter\"");
+  // prom:scrape-me and prom:wrong in base64.
+  HttpResponse ok = HttpRequest(e.port(), "GET", "/metrics", milliseconds(5000),
+                                {{"Authorization", "Basic cHJvbTpzY3JhcGUtbWU="}});
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_NE(ok.body.find("beam_exporter_build_info"), std::string::npos);
+  HttpResponse wrong = HttpRequest(e.port(), "GET", "/metrics", milliseconds(5000),
+                                   {{"Authorization", "Basic cHJvbTp3cm9uZw=="}});
+  EXPECT_EQ(wrong.status, 401);
+  unlink(web.c_str());
+}
+
+TEST(DaemonTest, TlsFromWebConfig) {
+  const std::string dir = "/tmp/daemon_test_tls_" + std::to_string(getpid());
+  CommandResult gen = RunCommand({"sh", "-c", "mkdir -p " + dir + " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+                                  "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " + dir +
+                                  "/key.pem -out " + dir + "/cert.pem"},
+                                 milliseconds(30000));
+  ASSERT_EQ(gen.status, 0) << gen.output;
+  std::string web = WriteTemp("tls_server_config:\n  cert_file: " + dir + "/cert.pem\n  key_file: " + dir + "/key.pem\n");
+  Exporter e({"--web.config.file=" + web}, /*plain_http=*/false);
+  const std::string url = "https://127.0.0.1:" + std::to_string(e.port()) + "/metrics";
+  CommandResult curl;
+  ASSERT_TRUE(WaitUntil([&] {
+    curl = RunCommand({"curl", "-sS", "--max-time", "5", "--cacert", dir + "/cert.pem", url}, milliseconds(10000));
+    return curl.status == 0;
+  }, milliseconds(10000))) << curl.output << e.process().Output();
+  EXPECT_NE(curl.output.find("beam_exporter_build_info"), std::string::npos);
+  // Plain HTTP on the TLS port gets no metrics.
+  EXPECT_NE(HttpGet(e.port(), "/metrics", milliseconds(2000)).status, 200);
+  RunCommand({"rm", "-rf", dir, web}, milliseconds(5000));
+}
+
+}  // namespace
+}  // namespace beam_exporter::testing

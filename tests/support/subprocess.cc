@@ -1,0 +1,119 @@
+#include "tests/support/subprocess.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace beam_exporter::testing {
+namespace {
+
+std::string TempLogPath() {
+  char path[] = "/tmp/beam_exporter_test_XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0) throw std::runtime_error("mkstemp failed");
+  close(fd);
+  return path;
+}
+
+}  // namespace
+
+Subprocess::Subprocess(std::vector<std::string> argv, std::map<std::string, std::string> env,
+                       std::string log_path, std::string stdin_path)
+    : log_path_(log_path.empty() ? TempLogPath() : std::move(log_path)) {
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    setpgid(0, 0);
+    int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+      close(fd);
+    }
+    int in = open(stdin_path.c_str(), O_RDONLY);
+    if (in >= 0) dup2(in, 0);
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+}
+
+Subprocess::~Subprocess() {
+  if (Running()) {
+    kill(-pid_, SIGKILL);
+    kill(pid_, SIGKILL);
+    Wait(std::chrono::milliseconds(5000));
+  }
+}
+
+bool Subprocess::Running() {
+  if (status_) return false;
+  int st = 0;
+  pid_t r = waitpid(pid_, &st, WNOHANG);
+  if (r == pid_) {
+    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return false;
+  }
+  return r == 0;
+}
+
+void Subprocess::Signal(int sig) {
+  if (Running()) kill(pid_, sig);
+}
+
+std::optional<int> Subprocess::Wait(std::chrono::milliseconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (Running()) {
+    if (std::chrono::steady_clock::now() >= end) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return status_;
+}
+
+int Subprocess::Stop(std::chrono::milliseconds grace) {
+  Signal(SIGTERM);
+  if (auto st = Wait(grace)) return *st;
+  kill(-pid_, SIGKILL);
+  kill(pid_, SIGKILL);
+  return Wait(std::chrono::milliseconds(5000)).value_or(-1);
+}
+
+std::string Subprocess::Output() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                         std::map<std::string, std::string> env, const std::string& input) {
+  std::string stdin_path = "/dev/null";
+  if (!input.empty()) {
+    stdin_path = TempLogPath();
+    std::ofstream(stdin_path) << input;
+  }
+  Subprocess p(argv, std::move(env), "", stdin_path);
+  CommandResult r;
+  auto st = p.Wait(timeout);
+  if (!st) {
+    p.Stop(std::chrono::milliseconds(100));
+    r.status = -1;
+  } else {
+    r.status = *st;
+  }
+  r.output = p.Output();
+  if (!input.empty()) unlink(stdin_path.c_str());
+  return r;
+}
+
+}  // namespace beam_exporter::testing
