@@ -46,7 +46,7 @@ void ErlangNode::Launch() {
 }
 
 std::string ErlangNode::Eval(const std::string& exprs, std::chrono::milliseconds timeout) {
-  CommandResult r = RunCommand({"erl_call", "-name", name_, "-c", cookie_, "-e"}, timeout, {}, exprs);
+  CommandResult r = RunCommand({"erl_call", "-name", name_, "-c", cookie_, "-e"}, timeout, {}, exprs + "\n");  // erl_call -e needs the final newline
   if (r.status != 0) throw std::runtime_error("erl_call failed (" + std::to_string(r.status) + "): " + r.output);
   while (!r.output.empty() && (r.output.back() == '\n' || r.output.back() == '\r')) r.output.pop_back();
   return r.output;
@@ -57,7 +57,7 @@ bool ErlangNode::WaitReady(std::chrono::milliseconds timeout) {
   while (std::chrono::steady_clock::now() < end) {
     if (!process_->Running()) return false;
     CommandResult r = RunCommand({"erl_call", "-name", name_, "-c", cookie_, "-e"},
-                                 std::chrono::milliseconds(3000), {}, "ok.");
+                                 std::chrono::milliseconds(3000), {}, "ok.\n");
     if (r.status == 0 && r.output.find("ok") != std::string::npos) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
