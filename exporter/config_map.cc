@@ -32,7 +32,7 @@ std::string ConfigMap::Where(const YAML::Node& at, const std::string& key_path) 
 void ConfigMap::Fail(const std::string& key, const std::string& what) const {
   YAML::Node at = node_;
   for (const auto& kv : node_.IsMap() ? node_ : YAML::Node()) {
-    if (kv.first.IsScalar() && kv.first.Scalar() == key) at = kv.second;
+    if (kv.first.IsScalar() && kv.first.Scalar() == key) at.reset(kv.second);  // reset: operator= would overwrite node_ itself
   }
   throw ConfigError(Where(at, KeyPath(key)) + ": key " + KeyPath(key) + ": " + what);
 }

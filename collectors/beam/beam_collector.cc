@@ -1,19 +1,389 @@
-// Placeholder until the BEAM collector lands (issue 4).
 #include "collectors/beam/beam_collector.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "collectors/beam/backoff.h"
+#include "collectors/beam/convert.h"
+#include "collectors/beam/probe_image.h"
+#include "collectors/beam/sample_decoder.h"
+#include "exporter/logging.h"
 
 namespace beam_exporter::beam {
 namespace {
-class BeamCollector : public Collector {
+
+using Clock = std::chrono::steady_clock;
+
+// Owns an ei_x_buff for building RPC argument lists (encoded without a version byte).
+class Args {
  public:
-  void Configure(ConfigMap& section) override { section.CheckNoUnknownKeys(); }
-  Status Collect(Clock::time_point, std::vector<prometheus::MetricFamily>*) override {
-    return Status::Unavailable("not implemented");
-  }
+  Args() { ei_x_new(&x_); }
+  ~Args() { ei_x_free(&x_); }
+  Args(const Args&) = delete;
+  Args& operator=(const Args&) = delete;
+  ei_x_buff* x() { return &x_; }
+  const ei_x_buff& buff() const { return x_; }
+
+ private:
+  ei_x_buff x_;
 };
+
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace
 
+// Runs on the poll thread only; everything here is owned by that thread.
+class BeamCollector::Poller {
+ public:
+  explicit Poller(BeamCollector* owner)
+      : owner_(owner),
+        config_(owner->config_),
+        conn_(ConnectionOptions{config_.node, owner->cookie_, config_.connect_timeout, config_.max_reply_bytes}),
+        backoff_(std::chrono::milliseconds(250),
+                 std::clamp<std::chrono::milliseconds>(2 * config_.interval, std::chrono::seconds(1), std::chrono::seconds(30))),
+        convert_options_{config_.node, config_.metric_names} {}
+
+  void Run() {
+    while (!owner_->stop_.load()) {
+      if (!conn_.connected()) {
+        std::string detail;
+        FailureReason reason = conn_.Connect(&detail);
+        if (reason != FailureReason::kNone) {
+          Failed(reason, detail);
+          WaitForRetry(backoff_.NextDelay());
+          continue;
+        }
+        OnConnected();
+      }
+      const auto started = Clock::now();
+      FailureReason reason = FailureReason::kNone;
+      Status s = CollectOnce(&reason);
+      if (!s.ok()) {
+        Failed(reason, s.message());
+        if (!conn_.connected()) {
+          WaitForRetry(backoff_.NextDelay());
+          continue;
+        }
+      } else {
+        backoff_.Reset();
+        if (last_reason_ != FailureReason::kNone) {
+          log::Info("beam: collecting from the node again", {{"node", config_.node}});
+          last_reason_ = FailureReason::kNone;
+        }
+      }
+      auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+      if (conn_.Idle(config_.interval - elapsed, owner_->stop_) != FailureReason::kNone) {
+        Failed(FailureReason::kConnectionLost, "the node closed the connection");
+      }
+    }
+    Disconnect();
+  }
+
+ private:
+  void OnConnected() {
+    log::Info("beam: connected", {{"node", config_.node}, {"as", conn_.self_node()}});
+    probe_ready_ = false;
+    holder_pid_.clear();
+    previous_swt_.clear();
+    last_details_.reset();
+    collections_ = 0;
+  }
+
+  // Counts the failure, marks the data stale, and logs only when the reason changes.
+  void Failed(FailureReason reason, const std::string& detail) {
+    owner_->PublishFailure(reason);
+    if (reason != last_reason_) {
+      log::Warn("beam: cannot collect from the node",
+                {{"node", config_.node}, {"reason", FailureReasonName(reason)}, {"detail", detail}});
+      last_reason_ = reason;
+    }
+  }
+
+  void WaitForRetry(std::chrono::milliseconds delay) {
+    std::unique_lock<Mutex> lock(owner_->wake_mu_);
+    owner_->wake_.wait_for(lock, delay, [this] { return owner_->stop_.load(); });
+  }
+
+  // Stops the scheduler_wall_time holder (so the flag goes off) and closes the connection.
+  void Disconnect() {
+    if (conn_.connected() && !holder_pid_.empty()) {
+      Args args;
+      ei_x_encode_list_header(args.x(), 1);
+      ei_x_append_buf(args.x(), holder_pid_.data(), static_cast<int>(holder_pid_.size()));
+      ei_x_encode_empty_list(args.x());
+      Term reply;
+      size_t bytes = 0;
+      FailureReason reason;
+      conn_.Rpc(kProbeModule, "stop_holder", args.buff(), std::chrono::milliseconds(500), &reply, &bytes, &reason);
+    }
+    conn_.Close();
+  }
+
+  Status Call(const char* module, const char* function, const Args& args, Term* reply, FailureReason* reason) {
+    size_t bytes = 0;
+    Status s = conn_.Rpc(module, function, args.buff(), config_.rpc_timeout, reply, &bytes, reason);
+    reply_bytes_ += bytes;
+    return s;
+  }
+
+  Status CollectOnce(FailureReason* reason) {
+    const auto started = Clock::now();
+    reply_bytes_ = 0;
+    NodeSample sample;
+    Status s = config_.load_probe ? CollectWithProbe(&sample, reason) : CollectWithBifs(&sample, reason);
+    if (!s.ok()) return s;
+
+    if (sample.has_details) {
+      last_details_ = sample;
+    } else if (last_details_) {
+      // The detail pass runs every details_every collections; serve its last result between.
+      sample.top_memory = last_details_->top_memory;
+      sample.groups = last_details_->groups;
+      sample.details_scanned = last_details_->details_scanned;
+      sample.details_total = last_details_->details_total;
+      sample.has_details = true;
+    }
+    std::map<std::string, double> utilization = SchedulerUtilization(previous_swt_, sample.scheduler_wall_time);
+    previous_swt_ = sample.scheduler_wall_time;
+
+    auto snapshot = std::make_shared<Snapshot>();
+    snapshot->families = NodeFamilies(sample, utilization, convert_options_);
+    snapshot->taken = Clock::now();
+    ++collections_;
+    owner_->PublishSuccess(std::move(snapshot), UnixNow(),
+                           std::chrono::duration<double>(Clock::now() - started).count(),
+                           static_cast<double>(reply_bytes_));
+    return Status::Ok();
+  }
+
+  Status CollectWithBifs(NodeSample* sample, FailureReason* reason) {
+    std::map<std::string, Term> replies;
+    for (const BifCall& call : BifCalls()) {
+      Args args;
+      if (call.atom_arg.empty()) {
+        ei_x_encode_empty_list(args.x());
+      } else {
+        ei_x_encode_list_header(args.x(), 1);
+        ei_x_encode_atom(args.x(), call.atom_arg.c_str());
+        ei_x_encode_empty_list(args.x());
+      }
+      Status s = Call(call.module.c_str(), call.function.c_str(), args, &replies[call.key], reason);
+      if (!s.ok()) return s;
+    }
+    Status s = DecodeBifReplies(replies, sample);
+    if (!s.ok()) *reason = FailureReason::kBadReply;
+    return s;
+  }
+
+  // Loads the probe when the node has none or another version.
+  Status EnsureProbe(FailureReason* reason) {
+    Term reply;
+    Args none;
+    ei_x_encode_empty_list(none.x());
+    std::string version;
+    Status s = Call(kProbeModule, "vsn", none, &reply, reason);
+    if (s.ok() && reply.AsText(&version) && version == ProbeVersion()) return Status::Ok();
+    if (!s.ok() && *reason != FailureReason::kBadReply) return s;  // {badrpc, undef} just means "not loaded"
+
+    // Old code still running (a previous holder) would make load_binary fail with not_purged.
+    Args purge;
+    ei_x_encode_list_header(purge.x(), 1);
+    ei_x_encode_atom(purge.x(), kProbeModule);
+    ei_x_encode_empty_list(purge.x());
+    s = Call("code", "soft_purge", purge, &reply, reason);
+    if (!s.ok()) return s;
+
+    Args load;
+    std::string_view beam = ProbeBeam();
+    ei_x_encode_list_header(load.x(), 3);
+    ei_x_encode_atom(load.x(), kProbeModule);
+    ei_x_encode_string(load.x(), "beam_exporter_probe.erl");
+    ei_x_encode_binary(load.x(), beam.data(), static_cast<long>(beam.size()));
+    ei_x_encode_empty_list(load.x());
+    s = Call("code", "load_binary", load, &reply, reason);
+    if (!s.ok()) return s;
+    if (!(reply.kind == Term::Kind::kTuple && reply.items.size() == 2 && reply.items[0].IsAtom("module"))) {
+      *reason = FailureReason::kBadReply;
+      return Status::Unavailable("code:load_binary of the probe was refused (is the old version still in use?)");
+    }
+    log::Info("beam: loaded the probe module", {{"node", config_.node}, {"version", std::string(ProbeVersion())}});
+    return Status::Ok();
+  }
+
+  // Starts the process that keeps scheduler_wall_time on while we are connected.
+  Status EnsureHolder(FailureReason* reason) {
+    if (!holder_pid_.empty()) return Status::Ok();
+    Args args;
+    ei_x_encode_list_header(args.x(), 1);
+    ei_x_encode_atom(args.x(), conn_.self_node().c_str());
+    ei_x_encode_empty_list(args.x());
+    Term reply;
+    Status s = Call(kProbeModule, "start_holder", args, &reply, reason);
+    if (!s.ok()) return s;
+    if (reply.kind != Term::Kind::kPid) {
+      *reason = FailureReason::kBadReply;
+      return Status::Unavailable("start_holder did not return a pid");
+    }
+    holder_pid_ = reply.text;
+    return Status::Ok();
+  }
+
+  Status CollectWithProbe(NodeSample* sample, FailureReason* reason) {
+    if (!probe_ready_) {
+      Status s = EnsureProbe(reason);
+      if (!s.ok()) return s;
+      probe_ready_ = true;
+    }
+    Status s = EnsureHolder(reason);
+    if (!s.ok()) return s;
+
+    Args args;
+    ei_x_encode_list_header(args.x(), 1);
+    ei_x_encode_map_header(args.x(), 2);
+    ei_x_encode_atom(args.x(), "top_n");
+    ei_x_encode_long(args.x(), config_.top_n);
+    ei_x_encode_atom(args.x(), "ets_top_n");
+    ei_x_encode_long(args.x(), config_.ets_top_n);
+    ei_x_encode_empty_list(args.x());
+
+    Term reply;
+    s = Call(kProbeModule, "collect", args, &reply, reason);
+    if (!s.ok()) {
+      // A reloaded or purged probe shows up as {badrpc, undef}: check it again next time.
+      probe_ready_ = false;
+      return s;
+    }
+    s = DecodeProbeReply(reply, sample);
+    if (!s.ok()) {
+      *reason = FailureReason::kBadReply;
+      return s;
+    }
+    // The holder is gone (killed by a probe reload, or by someone): start a new one next time.
+    if (sample->scheduler_wall_time.empty()) holder_pid_.clear();
+
+    // The first collection after connecting is regular only, so beam_up comes quickly; the
+    // detail pass follows on the next one, then every details_every collections.
+    const bool details = config_.details_every == 1 || collections_ % config_.details_every == 1;
+    return details ? CollectDetails(sample, reason) : Status::Ok();
+  }
+
+  // The probe stops its detail pass after rpc_timeout (its budget) and the reply gets another
+  // rpc_timeout, so a node with many processes gets a partial pass instead of a timeout.
+  Status CollectDetails(NodeSample* sample, FailureReason* reason) {
+    Args args;
+    ei_x_encode_list_header(args.x(), 1);
+    ei_x_encode_map_header(args.x(), 3);
+    ei_x_encode_atom(args.x(), "top_n");
+    ei_x_encode_long(args.x(), config_.top_n);
+    ei_x_encode_atom(args.x(), "budget_ms");
+    ei_x_encode_long(args.x(), static_cast<long>(config_.rpc_timeout.count()));
+    ei_x_encode_atom(args.x(), "groups");
+    ei_x_encode_list_header(args.x(), static_cast<long>(config_.process_groups.size()));
+    for (const ProcessGroup& g : config_.process_groups) {
+      ei_x_encode_tuple_header(args.x(), 2);
+      ei_x_encode_binary(args.x(), g.name.data(), static_cast<long>(g.name.size()));
+      ei_x_encode_list_header(args.x(), static_cast<long>(g.modules.size()));
+      for (const std::string& m : g.modules) ei_x_encode_binary(args.x(), m.data(), static_cast<long>(m.size()));
+      ei_x_encode_empty_list(args.x());
+    }
+    ei_x_encode_empty_list(args.x());
+    ei_x_encode_empty_list(args.x());
+
+    Term reply;
+    size_t bytes = 0;
+    Status s = conn_.Rpc(kProbeModule, "details", args.buff(), 2 * config_.rpc_timeout, &reply, &bytes, reason);
+    reply_bytes_ += bytes;
+    if (!s.ok()) return s;
+    s = DecodeDetailsReply(reply, sample);
+    if (!s.ok()) *reason = FailureReason::kBadReply;
+    return s;
+  }
+
+  BeamCollector* owner_;
+  const BeamConfig& config_;
+  NodeConnection conn_;
+  Backoff backoff_;
+  ConvertOptions convert_options_;
+  FailureReason last_reason_ = FailureReason::kNone;
+  bool probe_ready_ = false;
+  std::string holder_pid_;  // ETF encoding of the holder's pid; empty: none running
+  std::vector<SchedulerTime> previous_swt_;
+  std::optional<NodeSample> last_details_;
+  uint64_t collections_ = 0;
+  size_t reply_bytes_ = 0;
+};
+
+BeamCollector::~BeamCollector() { Stop(); }
+
+void BeamCollector::Configure(ConfigMap& section) {
+  config_ = ParseBeamConfig(section);
+  if (!config_.node.empty()) cookie_ = LoadCookie(config_);
+}
+
+void BeamCollector::Start() {
+  if (config_.node.empty()) {
+    log::Info("beam: no node configured (collectors.beam.node or --beam.node); reporting beam_up 0");
+    return;
+  }
+  stop_.store(false);
+  thread_ = std::thread([this] { Poller(this).Run(); });
+}
+
+void BeamCollector::Stop() {
+  {
+    std::unique_lock<Mutex> lock(wake_mu_);
+    stop_.store(true);
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void BeamCollector::PublishSuccess(std::shared_ptr<const Snapshot> snapshot, double unix_time, double duration_seconds,
+                                   double reply_bytes) {
+  MutexLock lock(&mu_);
+  snapshot_ = std::move(snapshot);
+  last_poll_ok_ = true;
+  last_success_unix_ = unix_time;
+  last_duration_seconds_ = duration_seconds;
+  last_reply_bytes_ = reply_bytes;
+}
+
+void BeamCollector::PublishFailure(FailureReason reason) {
+  MutexLock lock(&mu_);
+  last_poll_ok_ = false;
+  ++connect_errors_[FailureReasonName(reason)];
+}
+
+Status BeamCollector::Collect(Clock::time_point, std::vector<prometheus::MetricFamily>* out) {
+  CollectorState state;
+  std::shared_ptr<const Snapshot> snapshot;
+  {
+    MutexLock lock(&mu_);
+    snapshot = snapshot_;
+    state.up = snapshot && last_poll_ok_ && Clock::now() - snapshot->taken <= config_.MaxAge();
+    state.connect_errors = connect_errors_;
+    state.last_collection_timestamp_seconds = last_success_unix_;
+    state.collection_duration_seconds = last_duration_seconds_;
+    state.reply_bytes = last_reply_bytes_;
+  }
+  ConvertOptions options{config_.node, config_.metric_names};
+  for (auto& family : CollectorStateFamilies(state, options)) out->push_back(std::move(family));
+  if (!state.up) {
+    return config_.node.empty() ? Status::Ok() : Status::Unavailable("no fresh collection from node " + config_.node);
+  }
+  out->insert(out->end(), snapshot->families.begin(), snapshot->families.end());
+  return Status::Ok();
+}
+
 CollectorDescriptor Descriptor() {
-  return {"beam", "Reads VM metrics from an Erlang/Elixir node over erl_interface", true, {},
+  return {"beam",
+          "Reads VM metrics from an Erlang/Elixir node over erl_interface",
+          true,
+          {CollectorFlag{"beam.node", "node", "The node to read, e.g. app@127.0.0.1 (collectors.beam.node)."},
+           CollectorFlag{"beam.cookie-file", "cookie_file",
+                         "File holding the node's cookie (collectors.beam.cookie_file); else $BEAM_EXPORTER_COOKIE."}},
           [] { return std::make_unique<BeamCollector>(); }};
 }
 

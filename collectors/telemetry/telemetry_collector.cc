@@ -1,19 +1,202 @@
-// Placeholder until the telemetry collector lands (issue 5).
 #include "collectors/telemetry/telemetry_collector.h"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collectors/telemetry/aggregator.h"
+#include "collectors/telemetry/ingest_stats.h"
+#include "collectors/telemetry/mapper.h"
+#include "collectors/telemetry/pipeline.h"
+#include "collectors/telemetry/udp_listener.h"
+#include "exporter/families.h"
+#include "exporter/logging.h"
 
 namespace beam_exporter::telemetry {
 namespace {
+
+constexpr int64_t kMiB = 1 << 20;
+
+// Threads: Configure/Start/Stop run on the main thread; Collect on HTTP threads (concurrently).
+// Everything Collect touches is created in Start and lives until destruction (Stop only joins
+// the reader threads), and is itself thread-safe: the aggregator locks shard by shard, the
+// stats are atomics.
 class TelemetryCollector : public Collector {
  public:
-  void Configure(ConfigMap& section) override { section.CheckNoUnknownKeys(); }
-  Status Collect(Clock::time_point, std::vector<prometheus::MetricFamily>*) override {
-    return Status::Unavailable("not implemented");
+  void Configure(ConfigMap& section) override {
+    options_.udp_address = section.GetString("listen_udp", ":8125");
+    options_.unixgram_path = section.GetString("listen_unixgram", "");
+    options_.tcp_address = section.GetString("listen_tcp", "");
+    options_.readers = static_cast<int>(section.GetInt("readers", 1, 1, 64));
+    options_.receive_buffer_bytes =
+        static_cast<int>(section.GetInt("receive_buffer_bytes", 8 * kMiB, 0, 1024 * kMiB));
+    for (const std::string* address : {&options_.udp_address, &options_.tcp_address}) {
+      if (address->empty()) continue;
+      try {
+        ParseListenAddress(*address);
+      } catch (const std::invalid_argument& e) {
+        section.Fail(address == &options_.udp_address ? "listen_udp" : "listen_tcp", e.what());
+      }
+    }
+    ConfigMap dialects = section.GetMap("dialects");
+    dialects_.dogstatsd = dialects.GetBool("dogstatsd", true);
+    dialects_.influxdb = dialects.GetBool("influxdb", true);
+    dialects_.librato = dialects.GetBool("librato", true);
+    dialects_.signalfx = dialects.GetBool("signalfx", true);
+    dialects.CheckNoUnknownKeys();
+
+    rules_ = std::make_unique<MappingRules>();
+    rules_->default_buckets = section.GetDoubleList("default_buckets", DefaultBuckets());
+    if (rules_->default_buckets.empty() ||
+        !std::is_sorted(rules_->default_buckets.begin(), rules_->default_buckets.end()) ||
+        std::adjacent_find(rules_->default_buckets.begin(), rules_->default_buckets.end()) !=
+            rules_->default_buckets.end()) {
+      section.Fail("default_buckets", "expected strictly increasing bucket bounds");
+    }
+    rules_->default_ttl = section.GetDuration("ttl", std::chrono::milliseconds(0));
+    // Inline rules come first so they can override a preset's rule for the same name.
+    rules_->AddRules(section.GetMapList("mappings"));
+    std::filesystem::path base = section.source_file().empty()
+                                     ? std::filesystem::current_path()
+                                     : std::filesystem::path(section.source_file()).parent_path();
+    for (const std::string& file : section.GetStringList("mapping_files", {})) {
+      std::filesystem::path path(file);
+      if (path.is_relative()) path = base / path;
+      rules_->AddFile(path.string());
+    }
+    aggregator_options_.series_limit_per_metric =
+        static_cast<size_t>(section.GetInt("series_limit_per_metric", 10000, 1, 10'000'000));
+    aggregator_options_.metric_limit = static_cast<size_t>(section.GetInt("metric_limit", 2000, 1, 1'000'000));
+    section.CheckNoUnknownKeys();
   }
+
+  void Start() override {
+    size_t receivers = ReceiverCount(options_);
+    aggregator_ = std::make_unique<Aggregator>(aggregator_options_, std::max<size_t>(receivers, 1));
+    std::vector<Pipeline*> raw;
+    for (size_t i = 0; i < receivers; ++i) {
+      stats_.push_back(std::make_unique<IngestStats>());
+      pipelines_.push_back(std::make_unique<Pipeline>(dialects_, *rules_, &aggregator_->shard(i), stats_.back().get()));
+      raw.push_back(pipelines_.back().get());
+    }
+    listener_ = std::make_unique<Listener>(options_, raw);
+    listener_->Start();
+    if (!options_.udp_address.empty() && listener_->granted_receive_buffer() < options_.receive_buffer_bytes) {
+      // Linux reports twice the requested size when granted; less means rmem_max capped it.
+      log::Warn("telemetry receive buffer smaller than configured; raise net.core.rmem_max or run with CAP_NET_ADMIN",
+                {{"wanted_bytes", std::to_string(options_.receive_buffer_bytes)},
+                 {"granted_bytes", std::to_string(listener_->granted_receive_buffer())}});
+    }
+    log::Info("telemetry listening", {{"udp", options_.udp_address},
+                                      {"unixgram", options_.unixgram_path},
+                                      {"tcp", options_.tcp_address},
+                                      {"readers", std::to_string(options_.readers)},
+                                      {"mapping_rules", std::to_string(rules_->rules.size())}});
+  }
+
+  void Stop() override {
+    if (listener_) listener_->Stop();
+  }
+
+  Status Collect(Clock::time_point, std::vector<prometheus::MetricFamily>* out) override {
+    if (!aggregator_) return Status::Unavailable("telemetry collector not started");
+    Aggregator::Totals totals = aggregator_->Collect(std::chrono::steady_clock::now(), out);
+    AppendSelfMetrics(totals, out);
+    return Status::Ok();
+  }
+
+ private:
+  void AppendSelfMetrics(const Aggregator::Totals& totals, std::vector<prometheus::MetricFamily>* out) const {
+    using prometheus::MetricType;
+    auto sum = [this](auto field) {
+      uint64_t total = 0;
+      for (const auto& s : stats_) total += field(*s).load(std::memory_order_relaxed);
+      return static_cast<double>(total);
+    };
+    auto packets = MakeFamily("beam_exporter_telemetry_packets_total",
+                              "Datagrams received by the telemetry listeners.", MetricType::Counter);
+    AddSample(&packets, {}, sum([](const IngestStats& s) -> const std::atomic<uint64_t>& { return s.packets; }));
+    out->push_back(std::move(packets));
+
+    auto lines = MakeFamily("beam_exporter_telemetry_lines_total", "StatsD lines received.", MetricType::Counter);
+    AddSample(&lines, {}, sum([](const IngestStats& s) -> const std::atomic<uint64_t>& { return s.lines; }));
+    out->push_back(std::move(lines));
+
+    auto events = MakeFamily("beam_exporter_telemetry_native_events_total",
+                             "Events decoded from native (ETF) datagrams.", MetricType::Counter);
+    AddSample(&events, {}, sum([](const IngestStats& s) -> const std::atomic<uint64_t>& { return s.native_events; }));
+    out->push_back(std::move(events));
+
+    auto errors = MakeFamily("beam_exporter_telemetry_line_errors_total",
+                             "StatsD lines (or parts of lines) refused, by reason.", MetricType::Counter);
+    for (size_t i = 0; i < static_cast<size_t>(LineError::kCount); ++i) {
+      AddSample(&errors, {{"reason", std::string(LineErrorName(static_cast<LineError>(i)))}},
+                sum([i](const IngestStats& s) -> const std::atomic<uint64_t>& { return s.line_errors[i]; }));
+    }
+    out->push_back(std::move(errors));
+
+    auto dropped = MakeFamily("beam_exporter_telemetry_packets_dropped_total",
+                              "Datagrams lost or refused, by reason (kernel_overflow: dropped by the kernel "
+                              "because the receive buffer was full).",
+                              MetricType::Counter);
+    AddSample(&dropped, {{"reason", "kernel_overflow"}},
+              sum([](const IngestStats& s) -> const std::atomic<uint64_t>& { return s.kernel_drops; }));
+    for (size_t i = 0; i < static_cast<size_t>(PacketDrop::kCount); ++i) {
+      AddSample(&dropped, {{"reason", std::string(PacketDropName(static_cast<PacketDrop>(i)))}},
+                sum([i](const IngestStats& s) -> const std::atomic<uint64_t>& { return s.packet_drops[i]; }));
+    }
+    out->push_back(std::move(dropped));
+
+    auto samples = MakeFamily("beam_exporter_telemetry_samples_total",
+                              "Samples by mapping outcome (mapped by a rule, unmapped = default rule, dropped by a "
+                              "rule, invalid_name).",
+                              MetricType::Counter);
+    for (size_t i = 0; i < static_cast<size_t>(SampleOutcome::kCount); ++i) {
+      AddSample(&samples, {{"outcome", std::string(SampleOutcomeName(static_cast<SampleOutcome>(i)))}},
+                sum([i](const IngestStats& s) -> const std::atomic<uint64_t>& { return s.samples[i]; }));
+    }
+    out->push_back(std::move(samples));
+
+    auto series_dropped = MakeFamily("beam_exporter_telemetry_series_dropped_total",
+                                     "Samples dropped by the series store, by metric and reason "
+                                     "(series_limit, type_clash, metric_limit).",
+                                     MetricType::Counter);
+    for (const auto& [key, n] : totals.drops) {
+      AddSample(&series_dropped, {{"metric", key.first}, {"reason", std::string(DropReasonName(key.second))}},
+                static_cast<double>(n));
+    }
+    if (!series_dropped.metric.empty()) out->push_back(std::move(series_dropped));
+
+    auto series = MakeFamily("beam_exporter_telemetry_series", "Series currently held by the telemetry collector.",
+                             MetricType::Gauge);
+    AddSample(&series, {}, static_cast<double>(totals.series));
+    out->push_back(std::move(series));
+
+    auto rcvbuf = MakeFamily("beam_exporter_telemetry_receive_buffer_bytes",
+                             "Receive buffer the kernel granted the UDP socket (SO_RCVBUF as reported by Linux).",
+                             MetricType::Gauge);
+    AddSample(&rcvbuf, {}, listener_ ? listener_->granted_receive_buffer() : 0);
+    out->push_back(std::move(rcvbuf));
+  }
+
+  ListenerOptions options_;
+  StatsdDialects dialects_;
+  std::unique_ptr<MappingRules> rules_;
+  Aggregator::Options aggregator_options_;
+  std::unique_ptr<Aggregator> aggregator_;
+  std::vector<std::unique_ptr<IngestStats>> stats_;
+  std::vector<std::unique_ptr<Pipeline>> pipelines_;
+  std::unique_ptr<Listener> listener_;
 };
+
 }  // namespace
 
 CollectorDescriptor Descriptor() {
-  return {"telemetry", "Receives :telemetry events over UDP", true, {},
+  return {"telemetry",
+          "Receives :telemetry events over UDP (StatsD/DogStatsD or the native ETF form) and maps them to metrics",
+          true,
+          {CollectorFlag{"telemetry.listen-udp", "listen_udp", "UDP address for telemetry datagrams (empty disables)"}},
           [] { return std::make_unique<TelemetryCollector>(); }};
 }
 

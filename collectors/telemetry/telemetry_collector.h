@@ -1,4 +1,7 @@
-// The telemetry collector: :telemetry events over UDP, mapped to Prometheus metrics.
+// The telemetry collector: :telemetry events arriving over UDP (StatsD/DogStatsD lines or the
+// native ETF form), Unix datagrams or TCP lines, mapped to Prometheus metrics
+// (docs/telemetry.md). Configure() reads `collectors.telemetry`; Start() binds the sockets and
+// starts the reader threads; Collect() merges the aggregator shards on the scrape thread.
 #pragma once
 
 #include "exporter/collector.h"

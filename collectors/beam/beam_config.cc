@@ -1,0 +1,127 @@
+#include "collectors/beam/beam_config.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace beam_exporter::beam {
+
+std::vector<ProcessGroup> DefaultProcessGroups() {
+  return {
+      {"phoenix_channel", {"Elixir.Phoenix.Channel.Server"}},
+      {"phoenix_live_view", {"Elixir.Phoenix.LiveView.Channel"}},
+      {"cowboy_websocket", {"cowboy_websocket", "Elixir.Phoenix.Endpoint.Cowboy2Handler"}},
+      {"bandit_websocket", {"Elixir.Bandit.WebSocket.Handler", "Elixir.Bandit.WebSocket.Connection"}},
+  };
+}
+
+bool SplitNodeName(const std::string& node, std::string* alive, std::string* host) {
+  size_t at = node.find('@');
+  if (at == std::string::npos || at == 0 || at + 1 >= node.size() || node.find('@', at + 1) != std::string::npos) {
+    return false;
+  }
+  *alive = node.substr(0, at);
+  *host = node.substr(at + 1);
+  return true;
+}
+
+BeamConfig ParseBeamConfig(ConfigMap& section) {
+  BeamConfig c;
+  c.node = section.GetString("node", "");
+  std::string alive, host;
+  if (!c.node.empty() && !SplitNodeName(c.node, &alive, &host)) {
+    section.Fail("node", "expected a node name such as app@127.0.0.1 or app@host, got '" + c.node + "'");
+  }
+  c.cookie_file = section.GetString("cookie_file", "");
+  if (section.Has("cookie")) section.Fail("cookie", "the cookie is never set in the config; use cookie_file or $BEAM_EXPORTER_COOKIE");
+  c.connect_timeout = section.GetDuration("connect_timeout", c.connect_timeout);
+  c.rpc_timeout = section.GetDuration("rpc_timeout", c.rpc_timeout);
+  c.interval = section.GetDuration("interval", c.interval);
+  for (const auto& [key, value, min] : {std::tuple{"connect_timeout", c.connect_timeout, std::chrono::milliseconds(10)},
+                                        std::tuple{"rpc_timeout", c.rpc_timeout, std::chrono::milliseconds(10)},
+                                        std::tuple{"interval", c.interval, std::chrono::milliseconds(100)}}) {
+    if (value < min) section.Fail(key, "must be at least " + std::to_string(min.count()) + "ms");
+  }
+  if (c.rpc_timeout >= c.interval) section.Fail("rpc_timeout", "must be shorter than interval");
+  c.max_reply_bytes = section.GetInt("max_reply_bytes", c.max_reply_bytes, 4096, int64_t{1} << 30);
+  c.top_n = static_cast<int>(section.GetInt("top_n", c.top_n, 0, 1000));
+  c.ets_top_n = static_cast<int>(section.GetInt("ets_top_n", c.ets_top_n, 0, 10000));
+  c.details_every = static_cast<int>(section.GetInt("details_every", c.details_every, 1, 1000));
+  c.load_probe = section.GetBool("load_probe", c.load_probe);
+  std::string names = section.GetString("metric_names", "current");
+  if (names == "current") {
+    c.metric_names = MetricNames::kCurrent;
+  } else if (names == "legacy") {
+    c.metric_names = MetricNames::kLegacy;
+  } else {
+    section.Fail("metric_names", "expected current or legacy, got '" + names + "'");
+  }
+  if (section.Has("process_groups")) {
+    std::set<std::string> seen;
+    for (ConfigMap& group : section.GetMapList("process_groups")) {
+      ProcessGroup g;
+      g.name = group.GetString("name", "");
+      g.modules = group.GetStringList("modules", {});
+      if (g.name.empty()) group.Fail("name", "every process group needs a name");
+      if (g.modules.empty()) group.Fail("modules", "list at least one module");
+      if (!seen.insert(g.name).second) group.Fail("name", "duplicate process group '" + g.name + "'");
+      group.CheckNoUnknownKeys();
+      c.process_groups.push_back(std::move(g));
+    }
+  } else {
+    section.GetMapList("process_groups");  // marks the key as known
+    c.process_groups = DefaultProcessGroups();
+  }
+  section.CheckNoUnknownKeys();
+  return c;
+}
+
+bool CookieFromText(const std::string& text, std::string* cookie, std::string* reason) {
+  const char* ws = " \t\r\n";
+  size_t begin = text.find_first_not_of(ws);
+  if (begin == std::string::npos) {
+    *reason = "is empty";
+    return false;
+  }
+  size_t end = text.find_last_not_of(ws);
+  std::string c = text.substr(begin, end - begin + 1);
+  if (c.size() > 512) {
+    *reason = "is longer than 512 bytes";
+    return false;
+  }
+  *cookie = std::move(c);
+  return true;
+}
+
+namespace {
+
+std::string CookieFromFile(const std::string& path, const std::string& what) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(what + " " + path + ": cannot be read");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string cookie, reason;
+  if (!CookieFromText(buf.str(), &cookie, &reason)) throw ConfigError(what + " " + path + ": " + reason);
+  return cookie;
+}
+
+}  // namespace
+
+std::string LoadCookie(const BeamConfig& config) {
+  if (!config.cookie_file.empty()) return CookieFromFile(config.cookie_file, "collectors.beam.cookie_file");
+  if (const char* env = std::getenv("BEAM_EXPORTER_COOKIE")) {
+    std::string cookie, reason;
+    if (!CookieFromText(env, &cookie, &reason)) throw ConfigError("$BEAM_EXPORTER_COOKIE " + reason);
+    return cookie;
+  }
+  if (const char* home = std::getenv("HOME")) {
+    std::string path = std::string(home) + "/.erlang.cookie";
+    std::ifstream probe(path);
+    if (probe) return CookieFromFile(path, "cookie file");
+  }
+  throw ConfigError("collectors.beam: node " + config.node +
+                    " is set but there is no cookie: set cookie_file (--beam.cookie-file) or $BEAM_EXPORTER_COOKIE");
+}
+
+}  // namespace beam_exporter::beam

@@ -1,0 +1,57 @@
+// The collectors.beam configuration section: parsing and validation (no I/O), and reading
+// the cookie (a file or the BEAM_EXPORTER_COOKIE environment variable; never a flag value,
+// never logged or put in an error message).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "collectors/beam/convert.h"
+#include "exporter/config_map.h"
+
+namespace beam_exporter::beam {
+
+struct ProcessGroup {
+  std::string name;
+  std::vector<std::string> modules;  // module names as Erlang spells them ("Elixir.Phoenix.Channel.Server")
+};
+
+struct BeamConfig {
+  std::string node;         // "app@host"; empty: no target, the collector reports beam_up 0
+  std::string cookie_file;  // empty: BEAM_EXPORTER_COOKIE, then $HOME/.erlang.cookie
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds rpc_timeout{2000};
+  std::chrono::milliseconds interval{10000};
+  int64_t max_reply_bytes = 4 << 20;
+  int top_n = 10;
+  int ets_top_n = 50;
+  int details_every = 6;  // memory ranking and process groups run every Nth collection
+  std::vector<ProcessGroup> process_groups;
+  bool load_probe = true;
+  MetricNames metric_names = MetricNames::kCurrent;
+
+  // A snapshot older than this is stale (beam_up 0): two missed intervals plus one RPC timeout.
+  std::chrono::milliseconds MaxAge() const { return 2 * interval + rpc_timeout; }
+};
+
+// The process groups used when the section sets none.
+std::vector<ProcessGroup> DefaultProcessGroups();
+
+// Reads and validates the section; throws ConfigError naming the key. Ends with
+// CheckNoUnknownKeys().
+BeamConfig ParseBeamConfig(ConfigMap& section);
+
+// Splits "alive@host"; false when either part is empty or there is no '@'.
+bool SplitNodeName(const std::string& node, std::string* alive, std::string* host);
+
+// The cookie's text from a file's contents: surrounding whitespace removed. Returns false
+// (with a reason that never contains the cookie) when empty or too long for ei (512 bytes).
+bool CookieFromText(const std::string& text, std::string* cookie, std::string* reason);
+
+// Reads the cookie: cookie_file if set, else $BEAM_EXPORTER_COOKIE, else $HOME/.erlang.cookie.
+// Throws ConfigError (the message names the source, never the cookie).
+std::string LoadCookie(const BeamConfig& config);
+
+}  // namespace beam_exporter::beam

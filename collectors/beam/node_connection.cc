@@ -1,0 +1,239 @@
+#include "collectors/beam/node_connection.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <random>
+
+#include "collectors/beam/beam_config.h"
+#include "collectors/beam/epmd_lookup.h"
+
+namespace beam_exporter::beam {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// ei_init() must run once per process before any other ei call; a C node that writes to a
+// connection the peer closed would otherwise die of SIGPIPE.
+void InitEiOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    signal(SIGPIPE, SIG_IGN);
+    ei_init();
+  });
+}
+
+int RemainingMs(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return left < 0 ? 0 : static_cast<int>(left);
+}
+
+std::string RandomSuffix() {
+  static const char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::random_device rd;
+  std::uniform_int_distribution<size_t> pick(0, sizeof(kChars) - 2);
+  std::string s;
+  for (int i = 0; i < 6; ++i) s.push_back(kChars[pick(rd)]);
+  return s;
+}
+
+// A dist message is a 4-byte big-endian length then the payload (length 0 = tick). The
+// payload of a message to us carries a control tuple of ~100 bytes before the reply itself.
+constexpr int64_t kControlOverhead = 1024;
+
+}  // namespace
+
+const char* FailureReasonName(FailureReason reason) {
+  switch (reason) {
+    case FailureReason::kNone: return "none";
+    case FailureReason::kEpmdUnreachable: return "epmd_unreachable";
+    case FailureReason::kNodeNotRegistered: return "node_not_registered";
+    case FailureReason::kConnectRefused: return "connect_refused";
+    case FailureReason::kCookieRejected: return "cookie_rejected";
+    case FailureReason::kTimeout: return "timeout";
+    case FailureReason::kConnectionLost: return "connection_lost";
+    case FailureReason::kReplyTooLarge: return "reply_too_large";
+    case FailureReason::kBadReply: return "bad_reply";
+  }
+  return "unknown";
+}
+
+NodeConnection::NodeConnection(ConnectionOptions options) : options_(std::move(options)) {
+  InitEiOnce();
+  SplitNodeName(options_.node, &alive_, &host_);
+  self_base_ = "beam_exporter_" + std::to_string(getpid()) + "_" + RandomSuffix();
+}
+
+NodeConnection::~NodeConnection() { Close(); }
+
+FailureReason NodeConnection::Connect(std::string* detail) {
+  Close();
+  if (unclean_) {
+    // The node may still believe the old link is up; a handshake under the same name would be
+    // refused ("alive"), so the next connection uses a new name.
+    ++generation_;
+    unclean_ = false;
+  }
+  EpmdResult epmd = LookupNodePort(host_, alive_, options_.connect_timeout);
+  switch (epmd.outcome) {
+    case EpmdResult::Outcome::kFound: break;
+    case EpmdResult::Outcome::kUnreachable: *detail = epmd.detail; return FailureReason::kEpmdUnreachable;
+    case EpmdResult::Outcome::kNotRegistered: *detail = epmd.detail; return FailureReason::kNodeNotRegistered;
+    case EpmdResult::Outcome::kTimeout: *detail = epmd.detail; return FailureReason::kTimeout;
+  }
+  std::string alive = self_base_ + "_" + std::to_string(generation_);
+  self_node_ = alive + "@" + host_;
+  if (ei_connect_xinit(&cnode_, host_.c_str(), alive.c_str(), self_node_.c_str(), nullptr, options_.cookie.c_str(),
+                       static_cast<unsigned>(time(nullptr))) < 0) {
+    *detail = "ei_connect_xinit failed";
+    return FailureReason::kConnectionLost;
+  }
+  std::string host = host_;
+  int fd = ei_connect_host_port_tmo(&cnode_, host.data(), epmd.port,
+                                    static_cast<unsigned>(options_.connect_timeout.count()));
+  if (fd < 0) {
+    int err = erl_errno;
+    if (err == ETIMEDOUT) {
+      *detail = "connect to " + options_.node + " timed out";
+      return FailureReason::kTimeout;
+    }
+    if (err == EIO) {
+      *detail = "handshake with " + options_.node + " refused (check the cookie)";
+      return FailureReason::kCookieRejected;
+    }
+    *detail = "connect to " + options_.node + " port " + std::to_string(epmd.port) + ": " + std::strerror(err);
+    return FailureReason::kConnectRefused;
+  }
+  fd_ = fd;
+  return FailureReason::kNone;
+}
+
+void NodeConnection::Close() {
+  if (fd_ >= 0) {
+    ei_close_connection(fd_);
+    fd_ = -1;
+  }
+}
+
+NodeConnection::Wait NodeConnection::WaitForMessage(Clock::time_point deadline, int64_t max_bytes) {
+  pollfd p{fd_, POLLIN, 0};
+  for (;;) {
+    int r = poll(&p, 1, RemainingMs(deadline));
+    if (r == 0) return Wait::kTimeout;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return Wait::kError;
+    }
+    break;
+  }
+  unsigned char header[4];
+  ssize_t n = recv(fd_, header, sizeof header, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) return Wait::kError;  // orderly close by the peer
+  if (n == 4) {
+    int64_t length = int64_t{header[0]} << 24 | header[1] << 16 | header[2] << 8 | header[3];
+    if (length > max_bytes + kControlOverhead) return Wait::kTooLarge;
+  }
+  return Wait::kMessage;
+}
+
+Status NodeConnection::Rpc(const char* module, const char* function, const ei_x_buff& args,
+                           std::chrono::milliseconds timeout, Term* reply, size_t* reply_bytes, FailureReason* reason) {
+  const std::string what = std::string(module) + ":" + function;
+  auto fail = [&](FailureReason r, Status s) {
+    *reason = r;
+    if (r != FailureReason::kBadReply) {
+      unclean_ = true;
+      Close();
+    }
+    return s;
+  };
+  if (fd_ < 0) return fail(FailureReason::kConnectionLost, Status::Unavailable("not connected"));
+  const auto deadline = Clock::now() + timeout;
+  if (ei_rpc_to(&cnode_, fd_, const_cast<char*>(module), const_cast<char*>(function), args.buff, args.index) < 0) {
+    return fail(FailureReason::kConnectionLost, Status::Unavailable("sending rpc " + what + " failed"));
+  }
+  ei_x_buff x;
+  ei_x_new(&x);
+  struct Free {
+    ei_x_buff* x;
+    ~Free() { ei_x_free(x); }
+  } free_x{&x};
+  for (;;) {
+    switch (WaitForMessage(deadline, options_.max_reply_bytes)) {
+      case Wait::kTimeout:
+        return fail(FailureReason::kTimeout,
+                    Status::DeadlineExceeded("rpc " + what + ": no reply within " + std::to_string(timeout.count()) + "ms"));
+      case Wait::kError:
+        return fail(FailureReason::kConnectionLost, Status::Unavailable("rpc " + what + ": connection closed"));
+      case Wait::kTooLarge:
+        return fail(FailureReason::kReplyTooLarge,
+                    Status::ResourceExhausted("rpc " + what + ": reply larger than max_reply_bytes"));
+      case Wait::kMessage:
+        break;
+    }
+    erlang_msg msg;
+    x.index = 0;
+    int got = ei_xreceive_msg_tmo(fd_, &msg, &x, static_cast<unsigned>(std::max(1, RemainingMs(deadline))));
+    if (got == ERL_TICK) continue;
+    if (got == ERL_ERROR || got == ERL_TIMEOUT) {
+      if (erl_errno == ETIMEDOUT) {
+        return fail(FailureReason::kTimeout, Status::DeadlineExceeded("rpc " + what + ": reply timed out"));
+      }
+      return fail(FailureReason::kConnectionLost,
+                  Status::Unavailable("rpc " + what + ": receive failed: " + std::strerror(erl_errno)));
+    }
+    if (msg.msgtype != ERL_SEND) continue;  // links/exits are not for us
+    Term message;
+    Status s = DecodeEtf(std::string_view(x.buff, static_cast<size_t>(x.index)), &message);
+    if (!s.ok()) return fail(FailureReason::kConnectionLost, Status::InvalidArgument("rpc " + what + ": " + s.message()));
+    if (message.kind != Term::Kind::kTuple || message.items.size() != 2 || !message.items[0].IsAtom("rex")) {
+      continue;  // a stray message to our pid
+    }
+    *reply = std::move(message.items[1]);
+    *reply_bytes = static_cast<size_t>(x.index);
+    if (reply->kind == Term::Kind::kTuple && reply->items.size() == 2 && reply->items[0].IsAtom("badrpc")) {
+      std::string why;
+      if (!reply->items[1].AsText(&why)) why = "(see the node's log)";
+      return fail(FailureReason::kBadReply, Status::Unavailable("rpc " + what + ": badrpc " + why));
+    }
+    *reason = FailureReason::kNone;
+    return Status::Ok();
+  }
+}
+
+FailureReason NodeConnection::Idle(std::chrono::milliseconds duration, const std::atomic<bool>& stop) {
+  const auto end = Clock::now() + duration;
+  ei_x_buff x;
+  ei_x_new(&x);
+  FailureReason result = FailureReason::kNone;
+  while (fd_ >= 0 && !stop.load() && Clock::now() < end) {
+    // Short slices keep Stop() prompt; a slice that ends with nothing read is normal.
+    const auto slice_end = std::min(end, Clock::now() + std::chrono::milliseconds(100));
+    Wait w = WaitForMessage(slice_end, options_.max_reply_bytes);
+    if (w == Wait::kTimeout) continue;
+    if (w != Wait::kMessage) {
+      unclean_ = true;
+      Close();
+      result = FailureReason::kConnectionLost;
+      break;
+    }
+    erlang_msg msg;
+    x.index = 0;
+    int got = ei_xreceive_msg_tmo(fd_, &msg, &x, 1000);
+    if (got == ERL_ERROR || got == ERL_TIMEOUT) {
+      unclean_ = true;
+      Close();
+      result = FailureReason::kConnectionLost;
+      break;
+    }
+  }
+  ei_x_free(&x);
+  return result;
+}
+
+}  // namespace beam_exporter::beam

@@ -1,0 +1,127 @@
+// The series store. Every writer (reader thread) owns one Shard and updates it under that
+// shard's own lock, which only Collect() ever contends for; Collect() merges all shards into
+// Prometheus families (counters and histograms sum, gauges take the latest absolute value plus
+// relative changes). Metric families are registered once, globally, so a name or type clash
+// between sources is caught on first sight and the clashing samples are dropped and counted
+// instead of breaking /metrics. Each family has a series cap; series expire after their ttl.
+// Time is injected (`now` arguments), so tests drive expiry with a fake clock.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <prometheus/metric_family.h>
+
+#include "collectors/telemetry/mapper.h"
+#include "collectors/telemetry/string_hash.h"
+#include "exporter/mutex.h"
+#include "exporter/thread_annotations.h"
+
+namespace beam_exporter::telemetry {
+
+enum class DropReason : uint8_t { kSeriesLimit, kTypeClash, kMetricLimit, kCount };
+std::string_view DropReasonName(DropReason reason);
+
+class Aggregator {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+
+  struct Options {
+    size_t series_limit_per_metric = 10000;
+    size_t metric_limit = 2000;  // distinct metric families
+  };
+
+  // A registered metric family; immutable except the series count.
+  struct Family {
+    std::string name;
+    MetricType type;
+    std::string help;
+    std::vector<double> buckets;  // histograms
+    std::chrono::milliseconds ttl;
+    std::atomic<int64_t> series{0};  // across shards (a label set seen by two shards counts twice)
+  };
+
+  class Shard;
+  struct Series;
+  // Where a sample landed, so the next sample of the same series skips the lookups. Valid
+  // until the shard removes any series (its generation changes).
+  struct SeriesHandle {
+    Series* series = nullptr;
+    const Family* family = nullptr;
+    uint64_t generation = 0;
+  };
+
+  struct Series {
+    std::vector<std::pair<std::string, std::string>> labels;
+    double value = 0;                     // counter total; gauge shard-local value
+    double gauge_delta = 0;               // gauge: relative changes since the last absolute set
+    TimePoint gauge_set_time{};           // gauge: time of the last absolute set (epoch: never)
+    std::vector<uint64_t> bucket_counts;  // histogram, per bound plus +Inf, not cumulative
+    uint64_t count = 0;                   // histogram / summary
+    double sum = 0;
+    TimePoint last_update{};
+  };
+
+  class Shard {
+   public:
+    // Applies one mapped sample; fills *handle when given. Returns false when it was dropped
+    // (and counted).
+    bool Add(const MappedSample& sample, TimePoint now, SeriesHandle* handle = nullptr);
+    // Applies a value to the series of `handle`. Returns false (and does nothing) when the
+    // handle is stale: the caller then goes through Add().
+    bool AddTo(const SeriesHandle& handle, double value, uint32_t repeat, bool relative, TimePoint now);
+
+   private:
+    friend class Aggregator;
+    struct FamilySeries {
+      Family* family = nullptr;  // nullptr: refused (drop_reason)
+      DropReason drop_reason = DropReason::kTypeClash;
+      StringMap<Series> series;
+    };
+    explicit Shard(Aggregator* owner) : owner_(owner) {}
+    void CountDrop(std::string_view metric, DropReason reason) REQUIRES(mu_);
+    void Apply(Series* series, const Family* family, double value, uint32_t repeat, bool relative, TimePoint now)
+        REQUIRES(mu_);
+
+    Aggregator* owner_;
+    Mutex mu_;
+    StringMap<FamilySeries> families_ GUARDED_BY(mu_);
+    std::map<std::pair<std::string, DropReason>, uint64_t> drops_ GUARDED_BY(mu_);
+    std::string key_ GUARDED_BY(mu_);  // scratch: the series key
+    uint64_t generation_ GUARDED_BY(mu_) = 0;
+  };
+
+  Aggregator(Options options, size_t shards);
+  Aggregator(const Aggregator&) = delete;
+  Aggregator& operator=(const Aggregator&) = delete;
+
+  size_t shard_count() const { return shards_.size(); }
+  Shard& shard(size_t i) { return *shards_[i]; }
+
+  struct Totals {
+    uint64_t series = 0;
+    std::map<std::pair<std::string, DropReason>, uint64_t> drops;
+  };
+  // Removes expired series, then appends the merged families (sorted by name) to *out.
+  Totals Collect(TimePoint now, std::vector<prometheus::MetricFamily>* out);
+
+ private:
+  // Returns the family for `sample`, registering it on first sight; nullptr with *reason set
+  // when it clashes with a registered family or the family limit is reached.
+  Family* Resolve(const MappedSample& sample, DropReason* reason);
+
+  Options options_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  Mutex registry_mu_;
+  std::map<std::string, std::unique_ptr<Family>, std::less<>> families_ GUARDED_BY(registry_mu_);
+  // Every name a family puts on /metrics (x, x_bucket, x_sum, x_count) -> its family.
+  std::map<std::string, Family*, std::less<>> exposed_names_ GUARDED_BY(registry_mu_);
+};
+
+}  // namespace beam_exporter::telemetry

@@ -1,0 +1,127 @@
+defmodule BeamExporter.Forwarder.Sender do
+  @moduledoc """
+  Owns the buffer, the UDP socket and the `:telemetry` handlers of one forwarder instance.
+
+  Events arrive as messages (see `Buffer`). The sender sends as soon as they come: it takes
+  everything queued (in passes of 512), converts measurements to the wire form, packs datagrams
+  under the MTU and sends them, so batches grow with the load (whatever queued while it was busy
+  goes out together). All of this happens in this process, off the instrumented callers' path.
+  A send error is counted and the datagram is dropped (UDP is best effort; the exporter counts
+  what it receives).
+  """
+
+  use GenServer
+
+  alias BeamExporter.Forwarder.{Buffer, Encoder, Handler, LoggerHandler, Measurements}
+
+  # Events taken from the buffer per pass; a drain makes passes until the buffer is empty.
+  @take_per_pass 512
+  # A UDP send blocks only when the socket's send buffer is full; give up on that datagram then.
+  @send_timeout_ms 100
+
+  def start_link(config), do: GenServer.start_link(__MODULE__, config)
+
+  @doc "Drains now and returns when the queued events have been sent (for tests and shutdown)."
+  def flush(pid), do: GenServer.call(pid, :flush)
+
+  @impl true
+  def init(config) do
+    Process.flag(:trap_exit, true)
+    Process.flag(:message_queue_data, :off_heap)
+    # :socket rather than :gen_udp: gen_udp's send waits for its port's reply with a receive that
+    # scans this process's mailbox, which holds the queued events; that made each send O(queue).
+    {:ok, socket} = :socket.open(:inet, :dgram, :udp)
+    buffer = Buffer.new(config.buffer_size, self())
+    :persistent_term.put({BeamExporter.Forwarder, config.name}, %{buffer: buffer, sender: self()})
+    handler_ids = attach(config, buffer)
+    logger_id = if config.logger_handler, do: add_logger_handler(config.name)
+
+    state = %{
+      config: config,
+      buffer: buffer,
+      socket: socket,
+      handler_ids: handler_ids,
+      logger_id: logger_id,
+      native_per_second: Measurements.native_per_second(),
+      # Callers queue the spec's index instead of the event name: less to copy on their path.
+      event_names: config.specs |> Enum.map(& &1.event) |> List.to_tuple()
+    }
+
+    {:ok, state}
+  end
+
+  @impl true
+  def handle_info({Buffer, event}, state), do: {:noreply, drain(state, [event])}
+  def handle_info(_other, state), do: {:noreply, state}
+
+  @impl true
+  def handle_call(:flush, _from, state), do: {:reply, :ok, drain(state)}
+
+  @impl true
+  def terminate(_reason, state) do
+    Enum.each(state.handler_ids, &:telemetry.detach/1)
+    if state.logger_id, do: LoggerHandler.remove(state.logger_id)
+    drain(state)
+    :socket.close(state.socket)
+    :persistent_term.erase({BeamExporter.Forwarder, state.config.name})
+    :ok
+  end
+
+  defp attach(config, buffer) do
+    for {%{event: event, extract: extract, counted: counted}, index} <-
+          Enum.with_index(config.specs) do
+      id = {BeamExporter.Forwarder, config.name, event}
+      handler_config = %{buffer: buffer, extract: extract, counted: counted, index: index}
+      # A sender killed without running terminate/2 left its handlers attached: replace them.
+      :telemetry.detach(id)
+      :ok = :telemetry.attach(id, event, &Handler.handle_event/4, handler_config)
+      id
+    end
+  end
+
+  defp add_logger_handler(name) do
+    id = :"beam_exporter_forwarder_#{:erlang.phash2(name)}"
+    LoggerHandler.remove(id)
+    :ok = LoggerHandler.add(id)
+    id
+  end
+
+  # Sends the queued events in batches until the mailbox holds no more (`first`: already received).
+  defp drain(state, first \\ []) do
+    case Buffer.take(state.buffer, @take_per_pass, first) do
+      [] ->
+        state
+
+      events ->
+        send_events(state, events)
+        drain(state)
+    end
+  end
+
+  defp send_events(state, events) do
+    %{config: config, buffer: buffer, native_per_second: nps} = state
+    # The wire event's time: when this batch was taken (see Handler).
+    time = :erlang.monotonic_time()
+
+    wire =
+      for {spec_index, measurements, metadata} <- events do
+        {elem(state.event_names, spec_index), Measurements.to_wire(measurements, nps, false),
+         metadata, time}
+      end
+
+    destination = %{family: :inet, addr: config.host, port: config.port}
+    {datagrams, oversize} = Encoder.pack(node(), wire, config.mtu)
+    Buffer.count(buffer, Buffer.dropped_oversize(), oversize)
+
+    Enum.each(datagrams, fn {datagram, event_count} ->
+      case :socket.sendto(state.socket, datagram, destination, @send_timeout_ms) do
+        :ok ->
+          Buffer.count(buffer, Buffer.datagrams_sent())
+          Buffer.count(buffer, Buffer.events_sent(), event_count)
+
+        {:error, _reason} ->
+          Buffer.count(buffer, Buffer.send_errors())
+      end
+    end)
+  end
+end

@@ -1,0 +1,30 @@
+defmodule BeamExporter.Forwarder.UdpSink do
+  @moduledoc """
+  A real UDP socket on loopback that receives the forwarder's datagrams and decodes them the way
+  the exporter does: the 4-byte magic, then the external term format.
+  """
+
+  def open do
+    {:ok, socket} =
+      :gen_udp.open(0, [:binary, active: false, ip: {127, 0, 0, 1}, recbuf: 4 * 1024 * 1024])
+
+    {:ok, port} = :inet.port(socket)
+    {socket, port}
+  end
+
+  @doc "Receives datagrams until `timeout_ms` passes without one; returns them raw."
+  def receive_all(socket, timeout_ms \\ 300, acc \\ []) do
+    case :gen_udp.recv(socket, 0, timeout_ms) do
+      {:ok, {_addr, _port, datagram}} -> receive_all(socket, timeout_ms, [datagram | acc])
+      {:error, :timeout} -> Enum.reverse(acc)
+    end
+  end
+
+  @doc "Decodes one datagram into `{node, events}`."
+  def decode("BXT1" <> etf), do: :erlang.binary_to_term(etf, [:safe])
+
+  @doc "All events of the datagrams received until quiet."
+  def events(socket, timeout_ms \\ 300) do
+    socket |> receive_all(timeout_ms) |> Enum.flat_map(fn d -> elem(decode(d), 1) end)
+  end
+end

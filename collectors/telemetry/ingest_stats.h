@@ -1,0 +1,43 @@
+// Counters of what the listeners received and refused. Each reader thread owns one
+// IngestStats and is its only writer (relaxed atomics, no sharing on the hot path);
+// Collect() sums them on the scrape thread.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+#include "collectors/telemetry/etf_event.h"
+#include "collectors/telemetry/statsd_line.h"
+
+namespace beam_exporter::telemetry {
+
+enum class PacketDrop : uint8_t {
+  kTooLarge,           // datagram truncated by our receive buffer, or TCP line too long
+  kUnsupportedVersion, // native form with an unknown version
+  kMalformedEtf,
+  kEtfLimitExceeded,
+  kCount,
+};
+std::string_view PacketDropName(PacketDrop drop);
+
+enum class SampleOutcome : uint8_t { kMapped, kDefault, kDropped, kInvalidName, kCount };
+std::string_view SampleOutcomeName(SampleOutcome outcome);
+
+struct IngestStats {
+  std::atomic<uint64_t> packets{0};
+  std::atomic<uint64_t> lines{0};
+  std::atomic<uint64_t> native_events{0};
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(LineError::kCount)> line_errors{};
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(PacketDrop::kCount)> packet_drops{};
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(SampleOutcome::kCount)> samples{};
+  // SO_RXQ_OVFL: the kernel's running count of datagrams dropped on this reader's socket.
+  std::atomic<uint64_t> kernel_drops{0};
+
+  static void Bump(std::atomic<uint64_t>& counter, uint64_t n = 1) {
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+};
+
+}  // namespace beam_exporter::telemetry

@@ -1,0 +1,401 @@
+#include "collectors/telemetry/mapper.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <memory>
+
+namespace beam_exporter::telemetry {
+namespace {
+
+bool IsNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+bool IsValidLabelName(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9') || name.starts_with("__")) return false;
+  return std::all_of(name.begin(), name.end(), IsNameChar);
+}
+
+// Validates a name template: literal name characters plus $n / ${n} / ${tag} references.
+bool IsValidNameTemplate(std::string_view tmpl) {
+  if (tmpl.empty()) return false;
+  for (size_t i = 0; i < tmpl.size(); ++i) {
+    if (tmpl[i] == '$') {
+      if (i + 1 < tmpl.size() && tmpl[i + 1] == '{') {
+        size_t close = tmpl.find('}', i);
+        if (close == std::string_view::npos || close == i + 2) return false;
+        i = close;
+      } else if (i + 1 < tmpl.size() && tmpl[i + 1] >= '0' && tmpl[i + 1] <= '9') {
+        ++i;
+      } else {
+        return false;
+      }
+    } else if (!IsNameChar(tmpl[i]) && tmpl[i] != ':') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsValidGlob(std::string_view glob) {
+  while (true) {
+    size_t dot = glob.find('.');
+    std::string_view segment = glob.substr(0, dot);
+    if (segment.empty() || std::count(segment.begin(), segment.end(), '*') > 1) return false;
+    if (dot == std::string_view::npos) return true;
+    glob.remove_prefix(dot + 1);
+  }
+}
+
+const std::string kReservedPrefix = "beam_exporter_";
+
+// Longer sample names are refused before any regex runs (std::regex recurses per character).
+constexpr size_t kMaxNameLength = 1024;
+
+}  // namespace
+
+std::string_view MetricTypeName(MetricType type) {
+  switch (type) {
+    case MetricType::kCounter: return "counter";
+    case MetricType::kGauge: return "gauge";
+    case MetricType::kHistogram: return "histogram";
+    case MetricType::kSummary: return "summary";
+  }
+  return "untyped";
+}
+
+const std::vector<double>& DefaultBuckets() {
+  static const std::vector<double> buckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  return buckets;
+}
+
+void EscapeName(std::string_view in, std::string* out) {
+  size_t lead = !in.empty() && in[0] >= '0' && in[0] <= '9' ? 1 : 0;
+  out->resize(in.size() + lead);
+  char* dst = out->data();
+  if (lead != 0) *dst++ = '_';
+  for (char c : in) *dst++ = IsNameChar(c) ? c : '_';
+}
+
+void MappingRules::AddRules(std::vector<ConfigMap> items) {
+  for (ConfigMap& item : items) {
+    MappingRule rule;
+    rule.match = item.GetString("match", "");
+    if (rule.match.empty()) item.Fail("match", "every mapping needs a match pattern");
+    std::string match_type = item.GetString("match_type", "glob");
+    if (match_type == "glob") {
+      rule.match_type = MappingRule::MatchType::kGlob;
+      if (!IsValidGlob(rule.match)) {
+        item.Fail("match", "a glob is dot-separated segments, each with at most one '*', got '" + rule.match + "'");
+      }
+    } else if (match_type == "regex") {
+      rule.match_type = MappingRule::MatchType::kRegex;
+      try {
+        rule.regex.emplace(rule.match, std::regex::ECMAScript | std::regex::optimize);
+      } catch (const std::regex_error& e) {
+        item.Fail("match", std::string("invalid regular expression: ") + e.what());
+      }
+    } else {
+      item.Fail("match_type", "expected glob or regex, got '" + match_type + "'");
+    }
+    std::string source = item.GetString("match_source", "");
+    if (source == "statsd") rule.match_source = SampleSource::kStatsd;
+    else if (source == "native") rule.match_source = SampleSource::kNative;
+    else if (!source.empty()) item.Fail("match_source", "expected statsd or native, got '" + source + "'");
+    std::string kind = item.GetString("match_metric_type", "");
+    if (kind == "counter") rule.match_kind = SampleKind::kCounter;
+    else if (kind == "gauge") rule.match_kind = SampleKind::kGauge;
+    else if (kind == "observer") rule.match_kind = SampleKind::kObserver;
+    else if (!kind.empty()) item.Fail("match_metric_type", "expected counter, gauge or observer, got '" + kind + "'");
+    ConfigMap tags = item.GetMap("match_tags");
+    if (tags.node().IsMap()) {
+      for (const auto& kv : tags.node()) {
+        if (!kv.second.IsScalar()) item.Fail("match_tags", "expected tag: value pairs");
+        rule.match_tags.emplace_back(kv.first.Scalar(), kv.second.Scalar());
+      }
+    }
+    std::string action = item.GetString("action", "map");
+    if (action == "drop") rule.drop = true;
+    else if (action != "map") item.Fail("action", "expected map or drop, got '" + action + "'");
+
+    rule.name = item.GetString("name", "");
+    if (!rule.drop) {
+      if (!IsValidNameTemplate(rule.name)) {
+        item.Fail("name", "expected a metric name made of [a-zA-Z0-9_:] and $1 / ${1} / ${tag} references, got '" +
+                              rule.name + "'");
+      }
+      if (rule.name.starts_with(kReservedPrefix)) item.Fail("name", "the prefix beam_exporter_ is reserved");
+    }
+    if (rule.name.find('$') == std::string::npos) EscapeName(rule.name, &rule.literal_name);
+    rule.help = item.GetString("help", "");
+    std::string type = item.GetString("type", "");
+    if (type == "counter") rule.type = MetricType::kCounter;
+    else if (type == "gauge") rule.type = MetricType::kGauge;
+    else if (type == "histogram") rule.type = MetricType::kHistogram;
+    else if (type == "summary") rule.type = MetricType::kSummary;
+    else if (!type.empty()) item.Fail("type", "expected counter, gauge, histogram or summary, got '" + type + "'");
+
+    ConfigMap labels = item.GetMap("labels");
+    if (labels.node().IsMap()) {
+      rule.has_labels = true;
+      for (const auto& kv : labels.node()) {
+        std::string name = kv.first.Scalar();
+        if (!IsValidLabelName(name)) item.Fail("labels", "invalid label name '" + name + "'");
+        if (!kv.second.IsScalar()) item.Fail("labels", "label " + name + ": expected a template string");
+        rule.labels.emplace_back(name, kv.second.Scalar());
+      }
+      std::sort(rule.labels.begin(), rule.labels.end());
+    }
+    if (rule.type && *rule.type != MetricType::kCounter && rule.name.ends_with("_total")) {
+      item.Fail("name", "only counters may end in _total");
+    }
+    rule.buckets = item.GetDoubleList("buckets", {});
+    if (!rule.buckets.empty()) {
+      if (!std::is_sorted(rule.buckets.begin(), rule.buckets.end()) ||
+          std::adjacent_find(rule.buckets.begin(), rule.buckets.end()) != rule.buckets.end()) {
+        item.Fail("buckets", "bucket bounds must be strictly increasing");
+      }
+      if (rule.type && *rule.type != MetricType::kHistogram) item.Fail("buckets", "buckets need type: histogram");
+    }
+    rule.scale = item.GetDouble("scale", 1, -1e12, 1e12);
+    std::string unit = item.GetString("statsd_unit", "seconds");
+    if (unit == "seconds") rule.statsd_unit_scale = 1;
+    else if (unit == "milliseconds") rule.statsd_unit_scale = 1e-3;
+    else if (unit == "microseconds") rule.statsd_unit_scale = 1e-6;
+    else if (unit == "nanoseconds") rule.statsd_unit_scale = 1e-9;
+    else item.Fail("statsd_unit", "expected seconds, milliseconds, microseconds or nanoseconds, got '" + unit + "'");
+    if (item.Has("ttl")) rule.ttl = item.GetDuration("ttl", std::chrono::milliseconds(0));
+    item.CheckNoUnknownKeys();
+    rules.push_back(std::move(rule));
+  }
+}
+
+void MappingRules::AddFile(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(path + ": cannot load mapping file: " + e.what());
+  }
+  auto source = std::make_shared<ConfigSource>();
+  source->file = path;
+  ConfigMap file(root, source, "");
+  AddRules(file.GetMapList("mappings"));
+  file.CheckNoUnknownKeys();
+}
+
+bool GlobMatch(std::string_view pattern, std::string_view name, std::vector<std::string>* captures) {
+  captures->clear();
+  captures->emplace_back(name);
+  // Segment by segment; each pattern segment holds at most one '*' (checked when loading), so
+  // matching is linear in the name's length whatever the input.
+  while (true) {
+    size_t pdot = pattern.find('.');
+    size_t ndot = name.find('.');
+    std::string_view pseg = pattern.substr(0, pdot);
+    std::string_view nseg = name.substr(0, ndot);
+    size_t star = pseg.find('*');
+    if (star == std::string_view::npos) {
+      if (pseg != nseg) return false;
+    } else {
+      std::string_view before = pseg.substr(0, star);
+      std::string_view after = pseg.substr(star + 1);
+      if (nseg.size() < before.size() + after.size() || !nseg.starts_with(before) || !nseg.ends_with(after)) {
+        return false;
+      }
+      captures->emplace_back(nseg.substr(before.size(), nseg.size() - before.size() - after.size()));
+    }
+    if ((pdot == std::string_view::npos) != (ndot == std::string_view::npos)) return false;
+    if (pdot == std::string_view::npos) return true;
+    pattern.remove_prefix(pdot + 1);
+    name.remove_prefix(ndot + 1);
+  }
+}
+
+Mapper::Mapper(const MappingRules& rules, size_t cache_limit) : rules_(rules), cache_limit_(cache_limit) {
+  name_.reserve(256);
+  arena_.reserve(1024);
+  pending_.reserve(16);
+  labels_.reserve(16);
+}
+
+const std::vector<Mapper::Candidate>& Mapper::Candidates(std::string_view name) {
+  auto it = cache_.find(name);
+  if (it != cache_.end()) return it->second;
+  if (cache_.size() >= cache_limit_) cache_.clear();
+  std::vector<Candidate> found;
+  std::vector<std::string> captures;
+  for (uint32_t i = 0; i < rules_.rules.size(); ++i) {
+    const MappingRule& rule = rules_.rules[i];
+    if (rule.match_type == MappingRule::MatchType::kGlob) {
+      if (GlobMatch(rule.match, name, &captures)) found.push_back({i, captures});
+    } else {
+      std::match_results<std::string_view::const_iterator> m;
+      if (std::regex_search(name.begin(), name.end(), m, *rule.regex)) {
+        Candidate c{i, {}};
+        for (const auto& group : m) c.captures.emplace_back(group.str());
+        found.push_back(std::move(c));
+      }
+    }
+  }
+  return cache_.emplace(std::string(name), std::move(found)).first->second;
+}
+
+bool Mapper::Conditions(const MappingRule& rule, const Sample& sample) const {
+  if (rule.match_source && *rule.match_source != sample.source) return false;
+  if (rule.match_kind && *rule.match_kind != sample.kind) return false;
+  for (const auto& [key, value] : rule.match_tags) {
+    bool ok = false;
+    for (const Tag& tag : sample.tags) ok = ok || (tag.key == key && tag.value == value);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void Mapper::Expand(std::string_view tmpl, const std::vector<std::string>& captures, const Sample& sample) {
+  for (size_t i = 0; i < tmpl.size(); ++i) {
+    if (tmpl[i] != '$' || i + 1 >= tmpl.size()) {
+      arena_.push_back(tmpl[i]);
+      continue;
+    }
+    std::string_view ref;
+    if (tmpl[i + 1] == '{') {
+      size_t close = tmpl.find('}', i);
+      if (close == std::string_view::npos) {
+        arena_.append(tmpl.substr(i));
+        return;
+      }
+      ref = tmpl.substr(i + 2, close - i - 2);
+      i = close;
+    } else if (tmpl[i + 1] >= '0' && tmpl[i + 1] <= '9') {
+      ref = tmpl.substr(i + 1, 1);
+      ++i;
+    } else {
+      arena_.push_back('$');
+      continue;
+    }
+    if (!ref.empty() && std::all_of(ref.begin(), ref.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      size_t n = 0;
+      for (char c : ref) n = n * 10 + static_cast<size_t>(c - '0');
+      if (n < captures.size()) arena_.append(captures[n]);
+    } else {
+      // ${name}: the value of tag `name` (the last one wins when a tag repeats).
+      std::string_view value;
+      for (const Tag& tag : sample.tags) {
+        if (tag.key == ref) value = tag.value;
+      }
+      arena_.append(value);
+    }
+  }
+}
+
+void Mapper::FinishLabels() {
+  labels_.clear();
+  for (const PendingLabel& p : pending_) {
+    Label l;
+    l.name = p.name_offset >= 0 ? std::string_view(arena_).substr(static_cast<size_t>(p.name_offset), p.name_size)
+                                : p.name;
+    l.value = p.value_offset >= 0 ? std::string_view(arena_).substr(static_cast<size_t>(p.value_offset), p.value_size)
+                                  : p.value;
+    labels_.push_back(l);
+  }
+  // Sort by name; for a repeated name the last one sent wins. Insertion sort: stable, no
+  // allocation, and label lists are short.
+  for (size_t i = 1; i < labels_.size(); ++i) {
+    Label l = labels_[i];
+    size_t j = i;
+    for (; j > 0 && l.name < labels_[j - 1].name; --j) labels_[j] = labels_[j - 1];
+    labels_[j] = l;
+  }
+  size_t out = 0;
+  for (size_t i = 0; i < labels_.size(); ++i) {
+    if (i + 1 < labels_.size() && labels_[i + 1].name == labels_[i].name) continue;
+    labels_[out++] = labels_[i];
+  }
+  labels_.resize(out);
+}
+
+MapOutcome Mapper::Map(const Sample& sample, MappedSample* out) {
+  arena_.clear();
+  pending_.clear();
+  const MappingRule* rule = nullptr;
+  const std::vector<std::string>* captures = nullptr;
+  if (sample.name.size() > kMaxNameLength) return MapOutcome::kInvalidName;
+  for (const Candidate& c : Candidates(sample.name)) {
+    if (Conditions(rules_.rules[c.rule], sample)) {
+      rule = &rules_.rules[c.rule];
+      captures = &c.captures;
+      break;
+    }
+  }
+  if (rule != nullptr && rule->drop) return MapOutcome::kDropped;
+
+  MetricType type = MetricType::kHistogram;
+  if (rule != nullptr && rule->type) {
+    type = *rule->type;
+  } else {
+    type = sample.kind == SampleKind::kCounter ? MetricType::kCounter
+         : sample.kind == SampleKind::kGauge   ? MetricType::kGauge
+                                               : MetricType::kHistogram;
+  }
+
+  // Name.
+  if (rule != nullptr && !rule->literal_name.empty()) {
+    name_.assign(rule->literal_name);
+  } else if (rule != nullptr) {
+    Expand(rule->name, *captures, sample);
+    EscapeName(arena_, &name_);
+    arena_.clear();
+  } else {
+    EscapeName(sample.name, &name_);
+  }
+  if (type == MetricType::kCounter && !name_.ends_with("_total")) name_.append("_total");
+  if (name_.empty() || name_ == "_total" || name_.starts_with(kReservedPrefix)) return MapOutcome::kInvalidName;
+
+  // Labels.
+  std::string_view reserved = type == MetricType::kHistogram ? "le" : type == MetricType::kSummary ? "quantile" : "";
+  if (rule != nullptr && rule->has_labels) {
+    for (const auto& [name, tmpl] : rule->labels) {
+      if (name == reserved) continue;
+      PendingLabel p;
+      p.name = name;
+      p.value_offset = static_cast<int64_t>(arena_.size());
+      Expand(tmpl, *captures, sample);
+      p.value_size = arena_.size() - static_cast<size_t>(p.value_offset);
+      pending_.push_back(p);
+    }
+  } else {
+    for (const Tag& tag : sample.tags) {
+      PendingLabel p;
+      p.name_offset = static_cast<int64_t>(arena_.size());
+      if (!tag.key.empty() && tag.key[0] >= '0' && tag.key[0] <= '9') arena_.push_back('_');
+      for (char c : tag.key) arena_.push_back(IsNameChar(c) ? c : '_');
+      p.name_size = arena_.size() - static_cast<size_t>(p.name_offset);
+      std::string_view key(arena_.data() + p.name_offset, p.name_size);
+      if (key.starts_with("__") || key == reserved) {
+        arena_.resize(static_cast<size_t>(p.name_offset));
+        continue;
+      }
+      p.value = tag.value;
+      pending_.push_back(p);
+    }
+  }
+  FinishLabels();
+
+  out->rule_scale = rule != nullptr ? rule->scale : 1;
+  out->unit_scale = rule != nullptr && !sample.in_seconds ? rule->statsd_unit_scale : 1;
+  double value = sample.value * out->rule_scale * out->unit_scale;
+  out->name = name_;
+  out->type = type;
+  out->help = rule != nullptr ? std::string_view(rule->help) : std::string_view();
+  out->buckets = rule != nullptr && !rule->buckets.empty() ? &rule->buckets : &rules_.default_buckets;
+  out->ttl = rule != nullptr && rule->ttl ? *rule->ttl : rules_.default_ttl;
+  out->labels = labels_;
+  out->value = value;
+  out->repeat = sample.kind == SampleKind::kObserver ? sample.repeat : 1;
+  out->relative = sample.relative;
+  return rule != nullptr ? MapOutcome::kMapped : MapOutcome::kDefault;
+}
+
+}  // namespace beam_exporter::telemetry

@@ -1,0 +1,65 @@
+// The sockets: UDP (recvmmsg batches, one SO_REUSEPORT socket per reader thread, large
+// SO_RCVBUF, SO_RXQ_OVFL kernel drop counts), an optional Unix datagram socket and an optional
+// TCP listener with newline framing. Each receiving thread owns one Pipeline (and so one
+// aggregator shard). Start() binds everything or throws; Stop() wakes and joins every thread
+// promptly (an eventfd breaks their poll()).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "collectors/telemetry/pipeline.h"
+
+namespace beam_exporter::telemetry {
+
+struct ListenerOptions {
+  std::string udp_address;       // "host:port", ":port" or "[v6]:port"; empty: no UDP
+  int readers = 1;               // UDP reader threads
+  int receive_buffer_bytes = 8 << 20;
+  std::string unixgram_path;     // empty: none
+  std::string tcp_address;       // empty: none
+};
+
+// Parses "host:port" / ":port" / "[::1]:port". Throws std::invalid_argument.
+struct ListenAddress {
+  std::string host;  // empty: any
+  int port = 0;
+};
+ListenAddress ParseListenAddress(const std::string& text);
+
+// How many threads (and so aggregator shards / pipelines) the options need.
+size_t ReceiverCount(const ListenerOptions& options);
+
+class Listener {
+ public:
+  // `pipelines` has ReceiverCount(options) entries; UDP readers take the first ones, then the
+  // unixgram reader, then the TCP thread.
+  Listener(ListenerOptions options, std::vector<Pipeline*> pipelines);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  void Start();  // throws std::runtime_error when a socket cannot be bound
+  void Stop();
+
+  // The receive buffer the kernel granted the first UDP socket (0 without UDP).
+  int granted_receive_buffer() const { return granted_rcvbuf_; }
+  // The bound UDP port (useful with port 0).
+  int udp_port() const { return udp_port_; }
+
+ private:
+  void DatagramLoop(int fd, Pipeline* pipeline, bool udp);
+  void TcpLoop(int listen_fd, Pipeline* pipeline);
+
+  ListenerOptions options_;
+  std::vector<Pipeline*> pipelines_;
+  std::vector<int> fds_;  // every socket we opened, closed in Stop()
+  int wake_fd_ = -1;
+  int granted_rcvbuf_ = 0;
+  int udp_port_ = 0;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace beam_exporter::telemetry

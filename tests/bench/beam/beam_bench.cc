@@ -1,0 +1,369 @@
+// Measures one BEAM collection on a real node at several process counts, side by side with
+// the ways other tools read a node:
+//   probe       beam_exporter_probe:collect/1 over our C-node connection (regular: mailboxes +
+//               ETS; full: plus the detail pass = memory ranking + process groups)
+//   per-pid rpc one erlang:process_info/2 RPC per process from the C node (observer-style)
+//   etop        observer_backend:etop_collect/1 (what etop/observer use), timed on the node
+// and, with the real exporter binary running against the node: scrape latency, reply size,
+// exporter CPU at the default interval, exporter RSS.
+//
+// Node CPU is statistics(runtime) (CPU ms of all VM threads) before/after; wall times are
+// medians over --runs. Results go to stdout as a Markdown table (docs/benchmarks.md).
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "collectors/beam/etf_term.h"
+#include "collectors/beam/node_connection.h"
+#include "collectors/beam/probe_image.h"
+#include "tests/support/erlang_node.h"
+#include "tests/support/net.h"
+#include "tests/support/paths.h"
+#include "tests/support/subprocess.h"
+
+namespace beam_exporter::beam {
+namespace {
+
+using beam_exporter::testing::ErlangNode;
+using beam_exporter::testing::HttpGet;
+using beam_exporter::testing::SampleValue;
+using beam_exporter::testing::Subprocess;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+struct Options {
+  std::vector<int> processes = {10000, 100000, 500000};
+  int ets_tables = 1000;
+  int runs = 5;
+  int rpc_sample = 20000;  // per-pid RPCs actually made; the total is extrapolated beyond it
+  int cpu_window_seconds = 30;
+  int scrapes = 200;
+};
+
+double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? NAN : v[v.size() / 2];
+}
+
+double Percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  if (v.empty()) return NAN;
+  size_t i = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size()))) - 1;
+  return v[std::min(i, v.size() - 1)];
+}
+
+std::string Strip(std::string printed) {
+  const std::string prefix = "{ok, ";
+  if (printed.rfind(prefix, 0) == 0 && printed.back() == '}') printed = printed.substr(prefix.size(), printed.size() - prefix.size() - 1);
+  return printed;
+}
+
+class Args {
+ public:
+  Args() { ei_x_new(&x_); }
+  ~Args() { ei_x_free(&x_); }
+  ei_x_buff* x() { return &x_; }
+  const ei_x_buff& buff() const { return x_; }
+
+ private:
+  ei_x_buff x_;
+};
+
+class Bench {
+ public:
+  explicit Bench(Options o) : o_(o), node_({"+P", "1048576"}) {}
+
+  int Run() {
+    ConnectionOptions co{node_.name(), node_.cookie(), milliseconds(5000), int64_t{1} << 30};
+    conn_ = std::make_unique<NodeConnection>(co);
+    std::string detail;
+    if (conn_->Connect(&detail) != FailureReason::kNone) {
+      std::cerr << "connect failed: " << detail << "\n";
+      return 1;
+    }
+    LoadProbe();
+    node_.Eval("Self = self(), H = spawn(fun() -> [begin T = ets:new(bench_table, [public]),"
+               " [ets:insert(T, {I, I}) || I <- lists:seq(1, 20)] end || _ <- lists:seq(1, " +
+                   std::to_string(o_.ets_tables) + ")], Self ! ready, receive stop -> ok end end),"
+               " receive ready -> ok end, register(bench_ets_owner, H), ok.",
+               milliseconds(120000));
+    std::cout << "| processes | method | wall ms (median) | node CPU ms | reply bytes |\n|---|---|---|---|---|\n";
+    std::vector<std::string> exporter_rows;
+    int existing = std::stoi(Strip(node_.Eval("erlang:system_info(process_count).")));
+    bool mailboxes_made = false;
+    for (int target : o_.processes) {
+      int add = target - existing;
+      if (add > 0) {
+        node_.Eval("[spawn(timer, sleep, [infinity]) || _ <- lists:seq(1, " + std::to_string(add) + ")], ok.",
+                   milliseconds(300000));
+        existing = target;
+      }
+      if (!mailboxes_made) {
+        // 20 processes with 10,000 queued messages each: "some with big mailboxes".
+        node_.Eval("[begin P = spawn(timer, sleep, [infinity]), [P ! {msg, I} || I <- lists:seq(1, 10000)] end"
+                   " || _ <- lists:seq(1, 20)], ok.",
+                   milliseconds(120000));
+        mailboxes_made = true;
+      }
+      const int procs = std::stoi(Strip(node_.Eval("erlang:system_info(process_count).")));
+      double regular = ProbeRow(procs);
+      DetailsRow(procs, regular);
+      EtopRow(procs);
+      PerPidRow(procs);
+      exporter_rows.push_back(ExporterRow(procs));
+    }
+    std::cout << "\n| processes | collection s (exporter) | reply bytes | scrape p50 ms | scrape p99 ms | exporter CPU % of one core (interval 10s) | exporter RSS MB |\n|---|---|---|---|---|---|---|\n";
+    for (const auto& row : exporter_rows) std::cout << row;
+    return 0;
+  }
+
+ private:
+  Term Call(const char* module, const char* function, Args& args, size_t* bytes = nullptr,
+            milliseconds timeout = milliseconds(120000)) {
+    Term reply;
+    size_t n = 0;
+    FailureReason reason;
+    Status s = conn_->Rpc(module, function, args.buff(), timeout, &reply, &n, &reason);
+    if (!s.ok()) throw std::runtime_error(std::string(module) + ":" + function + ": " + s.message());
+    if (bytes) *bytes = n;
+    return reply;
+  }
+  double RuntimeMs() {
+    Args a;
+    ei_x_encode_list_header(a.x(), 1);
+    ei_x_encode_atom(a.x(), "runtime");
+    ei_x_encode_empty_list(a.x());
+    Term t = Call("erlang", "statistics", a);
+    double v = NAN;
+    t.items.at(0).AsDouble(&v);
+    return v;
+  }
+  void LoadProbe() {
+    Args a;
+    std::string_view beam = ProbeBeam();
+    ei_x_encode_list_header(a.x(), 3);
+    ei_x_encode_atom(a.x(), kProbeModule);
+    ei_x_encode_string(a.x(), "beam_exporter_probe.erl");
+    ei_x_encode_binary(a.x(), beam.data(), static_cast<long>(beam.size()));
+    ei_x_encode_empty_list(a.x());
+    Call("code", "load_binary", a);
+  }
+
+  // The regular collection (mailboxes + ETS + basics); returns its median node CPU ms.
+  double ProbeRow(int procs) {
+    std::vector<double> walls, cpus, mailbox_ms;
+    size_t bytes = 0;
+    for (int i = 0; i < o_.runs; ++i) {
+      Args a;
+      ei_x_encode_list_header(a.x(), 1);
+      ei_x_encode_map_header(a.x(), 2);
+      ei_x_encode_atom(a.x(), "top_n");
+      ei_x_encode_long(a.x(), 10);
+      ei_x_encode_atom(a.x(), "ets_top_n");
+      ei_x_encode_long(a.x(), 50);
+      ei_x_encode_empty_list(a.x());
+      double r0 = RuntimeMs();
+      auto t0 = Clock::now();
+      Term reply = Call(kProbeModule, "collect", a, &bytes);
+      walls.push_back(Ms(Clock::now() - t0));
+      cpus.push_back(RuntimeMs() - r0);
+      if (const Term* timings = reply.Find("probe_timings_us")) {
+        int64_t us = 0;
+        if (const Term* m = timings->Find("mailboxes"); m && m->AsInt(&us)) mailbox_ms.push_back(us / 1000.0);
+      }
+    }
+    Print(procs, "probe collect/1: regular collection (basics + mailboxes + ETS)", Median(walls), Median(cpus),
+          static_cast<double>(bytes));
+    Print(procs, "  of which the mailbox scan (on-node timer)", Median(mailbox_ms), NAN, NAN);
+    return Median(cpus);
+  }
+
+  // The detail pass over all processes (no budget cut), and regular + details together.
+  void DetailsRow(int procs, double regular_cpu) {
+    std::vector<double> walls, cpus;
+    size_t bytes = 0;
+    for (int i = 0; i < o_.runs; ++i) {
+      Args a;
+      ei_x_encode_list_header(a.x(), 1);
+      ei_x_encode_map_header(a.x(), 3);
+      ei_x_encode_atom(a.x(), "top_n");
+      ei_x_encode_long(a.x(), 10);
+      ei_x_encode_atom(a.x(), "budget_ms");
+      ei_x_encode_long(a.x(), 600000);
+      ei_x_encode_atom(a.x(), "groups");
+      ei_x_encode_list_header(a.x(), 1);
+      ei_x_encode_tuple_header(a.x(), 2);
+      ei_x_encode_binary(a.x(), "phoenix_channel", 15);
+      ei_x_encode_list_header(a.x(), 1);
+      ei_x_encode_binary(a.x(), "Elixir.Phoenix.Channel.Server", 29);
+      ei_x_encode_empty_list(a.x());
+      ei_x_encode_empty_list(a.x());
+      ei_x_encode_empty_list(a.x());
+      double r0 = RuntimeMs();
+      auto t0 = Clock::now();
+      Call(kProbeModule, "details", a, &bytes);
+      walls.push_back(Ms(Clock::now() - t0));
+      cpus.push_back(RuntimeMs() - r0);
+    }
+    Print(procs, "probe details/1: detail pass (memory ranking + process groups, all processes)", Median(walls),
+          Median(cpus), static_cast<double>(bytes));
+    Print(procs, "  regular + detail pass (node CPU, sum of medians)", NAN, regular_cpu + Median(cpus), NAN);
+  }
+
+  void EtopRow(int procs) {
+    std::vector<double> walls, cpus, sizes;
+    for (int i = 0; i < std::max(1, o_.runs / 2); ++i) {
+      std::string out = Strip(node_.Eval(
+          "Self = self(), {R0, _} = statistics(runtime),"
+          " {W, Info} = timer:tc(fun() -> observer_backend:etop_collect(Self), receive I -> I end end),"
+          " {R1, _} = statistics(runtime), {W, R1 - R0, byte_size(term_to_binary(Info))}.",
+          milliseconds(300000)));
+      double w = 0, c = 0, b = 0;
+      if (std::sscanf(out.c_str(), "{%lf,%lf,%lf}", &w, &c, &b) == 3) {
+        walls.push_back(w / 1000.0);
+        cpus.push_back(c);
+        sizes.push_back(b);
+      }
+    }
+    Print(procs, "observer_backend:etop_collect (on node)", Median(walls), Median(cpus), Median(sizes));
+  }
+
+  void PerPidRow(int procs) {
+    Args none;
+    ei_x_encode_empty_list(none.x());
+    size_t list_bytes = 0;
+    double r0 = RuntimeMs();
+    auto t0 = Clock::now();
+    Term pids = Call("erlang", "processes", none, &list_bytes);
+    size_t sample = std::min<size_t>(pids.items.size(), static_cast<size_t>(o_.rpc_sample));
+    size_t total_bytes = list_bytes;
+    for (size_t i = 0; i < sample; ++i) {
+      Args a;
+      ei_x_encode_list_header(a.x(), 2);
+      ei_x_append_buf(a.x(), pids.items[i].text.data(), static_cast<int>(pids.items[i].text.size()));
+      ei_x_encode_list_header(a.x(), 6);
+      for (const char* item : {"registered_name", "initial_call", "memory", "reductions", "current_function",
+                               "message_queue_len"}) {
+        ei_x_encode_atom(a.x(), item);
+      }
+      ei_x_encode_empty_list(a.x());
+      ei_x_encode_empty_list(a.x());
+      size_t n = 0;
+      Call("erlang", "process_info", a, &n);
+      total_bytes += n;
+    }
+    double wall = Ms(Clock::now() - t0);
+    double cpu = RuntimeMs() - r0;
+    double scale = sample == 0 ? 1 : static_cast<double>(pids.items.size()) / static_cast<double>(sample);
+    std::string label = "one process_info/2 RPC per process";
+    if (scale > 1.0) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, " (%zu measured, x%.0f extrapolated)", sample, scale);
+      label += buf;
+    }
+    Print(procs, label, wall * scale, cpu * scale, static_cast<double>(total_bytes) * scale);
+  }
+
+  std::string ExporterRow(int procs) {
+    // The real binary at a 1s interval for latency and sizes, then at the default interval for CPU.
+    auto start = [&](const std::string& interval, int port) {
+      std::string path = "/tmp/beam_bench_" + std::to_string(getpid()) + ".yml";
+      std::ofstream(path) << "collectors:\n  beam:\n    node: " << node_.name() << "\n    cookie_file: "
+                          << node_.cookie_file() << "\n    interval: " << interval << "\n    rpc_timeout: 900ms\n";
+      return std::make_unique<Subprocess>(std::vector<std::string>{
+          testing::kExporterBinary, "--config.file=" + path, "--web.listen-address=127.0.0.1:" + std::to_string(port),
+          "--no-collector.telemetry"});
+    };
+    const std::string up = "beam_up{node=\"" + node_.name() + "\"}";
+    int port = testing::FreeTcpPort();
+    auto exporter = start("1s", port);
+    testing::WaitUntil([&] { return SampleValue(HttpGet(port, "/metrics").body, up) == 1; }, milliseconds(30000));
+    std::vector<double> latencies;
+    std::string last;
+    for (int i = 0; i < o_.scrapes; ++i) {
+      auto t0 = Clock::now();
+      last = HttpGet(port, "/metrics", milliseconds(5000)).body;
+      latencies.push_back(Ms(Clock::now() - t0));
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    double reply = SampleValue(last, "beam_exporter_beam_reply_bytes{node=\"" + node_.name() + "\"}");
+    double duration = SampleValue(last, "beam_exporter_beam_collection_duration_seconds{node=\"" + node_.name() + "\"}");
+    double rss = SampleValue(last, "process_resident_memory_bytes") / 1e6;
+    exporter->Stop();
+
+    int port2 = testing::FreeTcpPort();
+    auto idle = start("10s", port2);
+    testing::WaitUntil([&] { return SampleValue(HttpGet(port2, "/metrics").body, up) == 1; }, milliseconds(30000));
+    double cpu0 = SampleValue(HttpGet(port2, "/metrics").body, "process_cpu_seconds_total");
+    std::this_thread::sleep_for(std::chrono::seconds(o_.cpu_window_seconds));
+    std::string after = HttpGet(port2, "/metrics").body;
+    double cpu1 = SampleValue(after, "process_cpu_seconds_total");
+    rss = std::max(rss, SampleValue(after, "process_resident_memory_bytes") / 1e6);
+    idle->Stop();
+
+    char row[256];
+    std::snprintf(row, sizeof row, "| %d | %.4f | %.0f | %.2f | %.2f | %.3f | %.1f |\n", procs, duration, reply,
+                  Percentile(latencies, 0.5), Percentile(latencies, 0.99),
+                  100.0 * (cpu1 - cpu0) / o_.cpu_window_seconds, rss);
+    return row;
+  }
+
+  void Print(int procs, const std::string& method, double wall, double cpu, double bytes) {
+    auto fmt = [](double v, const char* f) {
+      if (std::isnan(v)) return std::string("-");
+      char b[64];
+      std::snprintf(b, sizeof b, f, v);
+      return std::string(b);
+    };
+    std::cout << "| " << procs << " | " << method << " | " << fmt(wall, "%.1f") << " | " << fmt(cpu, "%.0f") << " | "
+              << fmt(bytes, "%.0f") << " |" << std::endl;
+  }
+
+  Options o_;
+  ErlangNode node_;
+  std::unique_ptr<NodeConnection> conn_;
+};
+
+std::vector<int> ParseList(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');) out.push_back(std::stoi(item));
+  return out;
+}
+
+}  // namespace
+}  // namespace beam_exporter::beam
+
+int main(int argc, char** argv) {
+  beam_exporter::beam::Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const std::string& flag) { return a.rfind(flag + "=", 0) == 0 ? a.substr(flag.size() + 1) : ""; };
+    if (auto v = value("--processes"); !v.empty()) o.processes = beam_exporter::beam::ParseList(v);
+    else if (auto v2 = value("--ets-tables"); !v2.empty()) o.ets_tables = std::stoi(v2);
+    else if (auto v3 = value("--runs"); !v3.empty()) o.runs = std::stoi(v3);
+    else if (auto v4 = value("--rpc-sample"); !v4.empty()) o.rpc_sample = std::stoi(v4);
+    else if (auto v5 = value("--cpu-window-seconds"); !v5.empty()) o.cpu_window_seconds = std::stoi(v5);
+    else if (auto v6 = value("--scrapes"); !v6.empty()) o.scrapes = std::stoi(v6);
+    else {
+      std::cerr << "unknown argument " << a << "\n";
+      return 2;
+    }
+  }
+  try {
+    return beam_exporter::beam::Bench(o).Run();
+  } catch (const std::exception& e) {
+    std::cerr << "bench failed: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,51 @@
+# The Elixir side of forwarder_e2e_test: a real node running BeamExporter.Forwarder emits real
+# :telemetry events and one real GenServer.call-timeout crash, then flushes and exits.
+#   mix run emit_events.exs PORT      (from collectors/telemetry/forwarder, via ./run-emitter)
+[port] = System.argv()
+{:ok, _} = BeamExporter.Forwarder.start_link(port: String.to_integer(port), presets: [:phoenix, :logger])
+
+native = fn ms -> System.convert_time_unit(ms, :millisecond, :native) end
+conn = fn status, path -> %{method: "GET", status: status, request_path: path, params: %{}, private: %{}} end
+
+# 10 requests of 100 ms and 5 of 300 ms to /users/:id (200); 2 of 20 ms to / (404).
+for _ <- 1..10 do
+  :telemetry.execute([:phoenix, :router_dispatch, :stop], %{duration: native.(100)},
+    %{conn: conn.(200, "/users/1"), route: "/users/:id", plug: MyAppWeb.UserController, plug_opts: :show})
+end
+
+for _ <- 1..5 do
+  :telemetry.execute([:phoenix, :router_dispatch, :stop], %{duration: native.(300)},
+    %{conn: conn.(200, "/users/2"), route: "/users/:id", plug: MyAppWeb.UserController, plug_opts: :show})
+end
+
+for _ <- 1..2 do
+  :telemetry.execute([:phoenix, :router_dispatch, :stop], %{duration: native.(20)},
+    %{conn: conn.(404, "/"), route: "/", plug: MyAppWeb.PageController, plug_opts: :index})
+end
+
+defmodule E2E.Slow do
+  use GenServer
+  def init(state), do: {:ok, state}
+  def handle_call(:block, _from, state), do: Process.sleep(300) && {:reply, :ok, state}
+end
+
+defmodule E2E.Caller do
+  use GenServer
+  def init(slow), do: {:ok, slow}
+  def handle_cast(:go, slow), do: {:noreply, GenServer.call(slow, :block, 50) && slow}
+end
+
+{:ok, slow} = GenServer.start(E2E.Slow, nil)
+{:ok, caller} = GenServer.start(E2E.Caller, slow)
+ref = Process.monitor(caller)
+GenServer.cast(caller, :go)
+receive do
+  {:DOWN, ^ref, _, _, _} -> :ok
+after
+  5_000 -> raise "the caller did not crash"
+end
+
+# Let the logger handler run, then send everything.
+Process.sleep(200)
+:ok = BeamExporter.Forwarder.flush()
+IO.puts("emitted #{inspect(BeamExporter.Forwarder.stats())}")

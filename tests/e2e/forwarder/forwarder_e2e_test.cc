@@ -1,0 +1,90 @@
+// End to end: a real Elixir node running the forwarder sends real :telemetry events (and a real
+// GenServer.call-timeout crash) to a real beam_exporter, whose /metrics then shows them mapped by
+// the shipped presets (config/mappings/phoenix.yml, logger.yml).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/support/net.h"
+#include "tests/support/paths.h"
+#include "tests/support/subprocess.h"
+
+namespace beam_exporter::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Where the emitter builds the forwarder (set by CMakeLists.txt).
+inline constexpr const char* kForwarderWorkDir = FORWARDER_WORK_DIR;
+
+class ForwarderE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    udp_port_ = FreeUdpPort();
+    web_port_ = FreeTcpPort();
+    std::filesystem::create_directories(kForwarderWorkDir);
+    config_path_ = std::string(kForwarderWorkDir) + "/e2e-" + std::to_string(getpid()) + ".yml";
+    std::ofstream(config_path_) << "collectors:\n"
+                                   "  telemetry:\n"
+                                   "    listen_udp: 127.0.0.1:" << udp_port_ << "\n"
+                                   "    mapping_files:\n"
+                                   "      - " << kSourceDir << "/config/mappings/phoenix.yml\n"
+                                   "      - " << kSourceDir << "/config/mappings/logger.yml\n";
+    exporter_ = std::make_unique<Subprocess>(std::vector<std::string>{
+        kExporterBinary, "--config.file=" + config_path_, "--web.listen-address=127.0.0.1:" + std::to_string(web_port_),
+        "--no-collector.beam"});
+    ASSERT_TRUE(WaitUntil([&] { return HttpGet(web_port_, "/-/ready", milliseconds(500)).status == 200; },
+                          milliseconds(10000)))
+        << exporter_->Output();
+  }
+
+  void TearDown() override { unlink(config_path_.c_str()); }
+
+  std::string Metrics() { return HttpGet(web_port_, "/metrics").body; }
+
+  int udp_port_ = 0;
+  int web_port_ = 0;
+  std::string config_path_;
+  std::unique_ptr<Subprocess> exporter_;
+};
+
+TEST_F(ForwarderE2eTest, PhoenixRequestsAndACallTimeoutCrashReachMetrics) {
+  CommandResult emitter = RunCommand(
+      {std::string(kSourceDir) + "/tests/e2e/forwarder/run-emitter", kForwarderWorkDir, std::to_string(udp_port_)},
+      milliseconds(180000), {{"BEAM_EXPORTER_SHARED_DIR", kSharedDir}});
+  ASSERT_EQ(emitter.status, 0) << emitter.output;
+
+  const std::string users = "{method=\"GET\",route=\"/users/:id\",status=\"200\"}";
+  std::string metrics;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        metrics = Metrics();
+        return SampleValue(metrics, "phoenix_http_request_duration_seconds_count" + users) == 15;
+      },
+      milliseconds(5000)))
+      << emitter.output << "\n" << metrics;
+
+  // 10 x 0.1 s + 5 x 0.3 s, converted from native units by the forwarder.
+  EXPECT_NEAR(SampleValue(metrics, "phoenix_http_request_duration_seconds_sum" + users), 2.5, 1e-6);
+  EXPECT_EQ(SampleValue(metrics, "phoenix_http_request_duration_seconds_bucket{method=\"GET\",route=\"/users/:id\","
+                                 "status=\"200\",le=\"0.1\"}"),
+            10);
+  EXPECT_EQ(SampleValue(metrics, "phoenix_http_request_duration_seconds_bucket{method=\"GET\",route=\"/users/:id\","
+                                 "status=\"200\",le=\"0.25\"}"),
+            10);
+  EXPECT_EQ(SampleValue(metrics, "phoenix_http_request_duration_seconds_bucket{method=\"GET\",route=\"/users/:id\","
+                                 "status=\"200\",le=\"0.5\"}"),
+            15);
+  EXPECT_EQ(SampleValue(metrics, "phoenix_http_request_duration_seconds_count{method=\"GET\",route=\"/\",status=\"404\"}"),
+            2);
+  // Raw paths never become labels.
+  EXPECT_EQ(metrics.find("/users/1"), std::string::npos);
+
+  EXPECT_EQ(SampleValue(metrics, "beam_crash_reports_total{reason=\"timeout\"}"), 1) << metrics;
+  EXPECT_GE(SampleValue(metrics, "beam_logger_messages_total{level=\"error\"}"), 1);
+}
+
+}  // namespace
+}  // namespace beam_exporter::testing

@@ -1,0 +1,119 @@
+// The incident lab app as the lab test and the demo use it: started by tests/lab/run-lab as a
+// real named node, read by a real beam_exporter (BEAM collector over distribution + telemetry
+// from the lab's forwarder), a fault switched by tests/lab/fault, and its culprit named on
+// /metrics.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/support/erlang_node.h"
+#include "tests/support/net.h"
+#include "tests/support/paths.h"
+#include "tests/support/subprocess.h"
+
+namespace beam_exporter::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Where run-lab builds the lab app (set by CMakeLists.txt).
+inline constexpr const char* kLabWorkDir = LAB_WORK_DIR;
+
+const std::string kConsumerQueue =
+    "erlang_vm_top_process_message_queue_length{node=\"NODE\",process=\"Elixir.Lab.MailboxConsumer\"";
+
+// The value of the first series starting with `prefix` (labels may follow), or NaN.
+double FirstValue(const std::string& exposition, const std::string& prefix) {
+  size_t at = exposition.find("\n" + prefix);
+  if (at == std::string::npos) return NAN;
+  size_t line_end = exposition.find('\n', at + 1);
+  std::string line = exposition.substr(at + 1, line_end - at - 1);
+  return std::stod(line.substr(line.rfind(' ') + 1));
+}
+
+// Deletes the test's files however the test ends.
+struct RemoveOnExit {
+  std::vector<std::string> paths;
+  ~RemoveOnExit() {
+    for (const std::string& path : paths) unlink(path.c_str());
+  }
+};
+
+std::string Replace(std::string text, const std::string& from, const std::string& to) {
+  return text.replace(text.find(from), from.size(), to);
+}
+
+TEST(LabSmokeTest, RunLabNodeIsReadAndAMailboxFaultNamesItsConsumer) {
+  std::filesystem::create_directories(kLabWorkDir);
+  const std::string node = "lab_" + RandomToken(8) + "@127.0.0.1";
+  const std::string cookie_file = std::string(kLabWorkDir) + "/cookie-" + std::to_string(getpid());
+  const std::string config_path = std::string(kLabWorkDir) + "/exporter-" + std::to_string(getpid()) + ".yml";
+  RemoveOnExit cleanup{{cookie_file, config_path}};
+  std::ofstream(cookie_file) << RandomToken(20);
+  chmod(cookie_file.c_str(), 0600);
+  const int http_port = FreeTcpPort();
+  const int udp_port = FreeUdpPort();
+  const int web_port = FreeTcpPort();
+
+  Subprocess lab({std::string(kSourceDir) + "/tests/lab/run-lab", "--name", node, "--cookie-file", cookie_file,
+                  "--http-port", std::to_string(http_port), "--telemetry-port", std::to_string(udp_port),
+                  "--ws-clients", "5", "--rps", "20", "--work-dir", kLabWorkDir},
+                 {{"BEAM_EXPORTER_SHARED_DIR", kSharedDir}});
+  // The first start compiles the app.
+  ASSERT_TRUE(WaitUntil([&] { return HttpGet(http_port, "/healthz", milliseconds(500)).status == 200; },
+                        milliseconds(180000)))
+      << lab.Output();
+
+  std::ofstream(config_path) << "collectors:\n"
+                                "  beam:\n"
+                                "    node: " << node << "\n"
+                                "    cookie_file: " << cookie_file << "\n"
+                                "    interval: 1s\n"
+                                "    rpc_timeout: 500ms\n"
+                                "    details_every: 1\n"
+                                "  telemetry:\n"
+                                "    listen_udp: 127.0.0.1:" << udp_port << "\n"
+                                "    mapping_files: [" << kSourceDir << "/config/mappings/phoenix.yml]\n";
+  Subprocess exporter({kExporterBinary, "--config.file=" + config_path,
+                       "--web.listen-address=127.0.0.1:" + std::to_string(web_port)});
+
+  std::string metrics;
+  auto metrics_show = [&](const std::function<bool()>& check) {
+    return WaitUntil(
+        [&] {
+          metrics = HttpGet(web_port, "/metrics").body;
+          return check();
+        },
+        milliseconds(20000));
+  };
+  // The node is read over distribution, and the lab's requests arrive as forwarded telemetry.
+  ASSERT_TRUE(metrics_show([&] {
+    return SampleValue(metrics, "beam_up{node=\"" + node + "\"}") == 1 &&
+           SampleValue(metrics, "phoenix_http_request_duration_seconds_count{method=\"GET\",route=\"/users/:id\","
+                                "status=\"200\"}") > 0;
+  })) << exporter.Output() << "\n" << metrics;
+  const std::string queue = Replace(kConsumerQueue, "NODE", node);
+  EXPECT_FALSE(FirstValue(metrics, queue) > 1000) << metrics;
+
+  CommandResult on = RunCommand({std::string(kSourceDir) + "/tests/lab/fault", "mailbox_overflow", "on",
+                                 "--http-port", std::to_string(http_port)},
+                                milliseconds(10000));
+  ASSERT_EQ(on.status, 0) << on.output;
+  EXPECT_TRUE(metrics_show([&] { return FirstValue(metrics, queue) > 1000; })) << metrics;
+
+  CommandResult off = RunCommand({std::string(kSourceDir) + "/tests/lab/fault", "mailbox_overflow", "off",
+                                  "--http-port", std::to_string(http_port)},
+                                 milliseconds(10000));
+  ASSERT_EQ(off.status, 0) << off.output;
+  EXPECT_TRUE(metrics_show([&] { return !(FirstValue(metrics, queue) > 1000); })) << metrics;
+
+  exporter.Stop();
+  EXPECT_EQ(lab.Stop(milliseconds(10000)), 0) << lab.Output();
+}
+
+}  // namespace
+}  // namespace beam_exporter::testing

@@ -1,0 +1,323 @@
+// The real beam_exporter binary against real `erl` nodes on loopback: exact values for
+// mailboxes, ETS tables and process groups, and the fault cases (node killed, frozen,
+// restarted, wrong cookie, no EPMD, unknown node).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "tests/support/erlang_node.h"
+#include "tests/support/net.h"
+#include "tests/support/paths.h"
+#include "tests/support/subprocess.h"
+
+namespace beam_exporter::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+std::string WriteTemp(const std::string& text, const std::string& suffix) {
+  std::string path = "/tmp/beam_it_" + std::to_string(getpid()) + "_" + RandomToken(8) + suffix;
+  std::ofstream(path) << text;
+  return path;
+}
+
+// Short intervals and timeouts so every fault shows within a second or two.
+std::string Config(const std::string& node, const std::string& cookie_file, const std::string& extra = "") {
+  return "collectors:\n  beam:\n    node: " + node + "\n    cookie_file: " + cookie_file +
+         "\n    interval: 300ms\n    rpc_timeout: 250ms\n    connect_timeout: 500ms\n" + extra;
+}
+
+class Exporter {
+ public:
+  explicit Exporter(const std::string& yaml, std::map<std::string, std::string> env = {})
+      : port_(FreeTcpPort()), config_(WriteTemp(yaml, ".yml")) {
+    process_ = std::make_unique<Subprocess>(
+        std::vector<std::string>{kExporterBinary, "--config.file=" + config_,
+                                 "--web.listen-address=127.0.0.1:" + std::to_string(port_), "--no-collector.telemetry"},
+        std::move(env));
+    ready_ = WaitUntil([&] { return HttpGet(port_, "/-/ready", milliseconds(500)).status == 200; }, milliseconds(10000));
+  }
+  ~Exporter() {
+    process_->Stop();
+    unlink(config_.c_str());
+  }
+  bool ready() const { return ready_; }
+  int port() const { return port_; }
+  Subprocess& process() { return *process_; }
+  std::string Metrics() { return HttpGet(port_, "/metrics", milliseconds(2000)).body; }
+  // Waits until `series` has `value` on /metrics.
+  bool WaitFor(const std::string& series, double value, milliseconds timeout = milliseconds(8000)) {
+    return WaitUntil([&] { return SampleValue(Metrics(), series) == value; }, timeout);
+  }
+
+ private:
+  int port_;
+  std::string config_;
+  bool ready_ = false;
+  std::unique_ptr<Subprocess> process_;
+};
+
+std::string Up(const ErlangNode& node) { return "beam_up{node=\"" + node.name() + "\"}"; }
+
+// The value of `exprs` on the node as printed (erl_call -e prints {ok, Value}).
+std::string EvalValue(ErlangNode& node, const std::string& exprs) {
+  std::string printed = node.Eval(exprs);
+  const std::string prefix = "{ok, ";
+  if (printed.rfind(prefix, 0) == 0 && printed.back() == '}') printed = printed.substr(prefix.size(), printed.size() - prefix.size() - 1);
+  return printed;
+}
+
+// "<0.95.0>" of a registered process (printed as a string, with quotes).
+std::string PidOf(ErlangNode& node, const std::string& name) {
+  std::string printed = EvalValue(node, "pid_to_list(whereis(" + name + ")).");
+  if (printed.size() >= 2 && printed.front() == '"') printed = printed.substr(1, printed.size() - 2);
+  return printed;
+}
+
+double ConnectErrors(const std::string& metrics, const ErlangNode& node, const std::string& reason) {
+  double v = SampleValue(metrics, "beam_exporter_beam_connect_errors_total{node=\"" + node.name() +
+                                      "\",reason=\"" + reason + "\"}");
+  return std::isnan(v) ? 0 : v;
+}
+
+TEST(BeamCollectorIntegrationTest, MailboxesEtsTablesAndGroupsHaveExactValues) {
+  ErlangNode node;
+  node.Eval(
+      "Big = spawn(fun() -> receive stop -> ok end end), register(it_mbox_big, Big),"
+      "[Big ! {m, I} || I <- lists:seq(1, 1234)],"
+      "Small = spawn(fun() -> receive stop -> ok end end), register(it_mbox_small, Small),"
+      "[Small ! {m, I} || I <- lists:seq(1, 5)],"
+      "Self = self(),"
+      "Owner = spawn(fun() -> T = ets:new(it_sessions, [named_table, public, set]),"
+      "  [ets:insert(T, {I, I}) || I <- lists:seq(1, 321)], Self ! ready, receive stop -> ok end end),"
+      "register(it_ets_owner, Owner), receive ready -> ok end,"
+      "[spawn(timer, sleep, [infinity]) || _ <- lists:seq(1, 25)],"
+      "[proc_lib:spawn(timer, sleep, [infinity]) || _ <- lists:seq(1, 7)], ok.");
+  const std::string ets_bytes = EvalValue(node, "ets:info(it_sessions, memory) * erlang:system_info(wordsize).");
+
+  Exporter e(Config(node.name(), node.cookie_file(),
+                    "    details_every: 1\n    process_groups:\n      - name: sleepers\n        modules: [timer]\n"));
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+  std::string m = e.Metrics();
+  const std::string n = "node=\"" + node.name() + "\"";
+
+  const std::string big = n + ",process=\"it_mbox_big\",pid=\"" + PidOf(node, "it_mbox_big") + "\"";
+  EXPECT_EQ(SampleValue(m, "erlang_vm_top_process_message_queue_length{" + big + "}"), 1234) << m;
+  EXPECT_GT(SampleValue(m, "erlang_vm_top_mailbox_process_memory_bytes{" + big + "}"), 1234 * 8);
+  EXPECT_GT(SampleValue(m, "erlang_vm_top_mailbox_process_reductions{" + big + "}"), 0);
+  EXPECT_NE(m.find("erlang_vm_top_mailbox_process_info{" + big + ",current_function=\"prim_eval:receive/2\"} 1"),
+            std::string::npos);
+  const std::string small = n + ",process=\"it_mbox_small\",pid=\"" + PidOf(node, "it_mbox_small") + "\"";
+  EXPECT_EQ(SampleValue(m, "erlang_vm_top_process_message_queue_length{" + small + "}"), 5);
+  double le1000 = SampleValue(m, "erlang_vm_process_message_queue_length_bucket{" + n + ",le=\"1000\"}");
+  double le10000 = SampleValue(m, "erlang_vm_process_message_queue_length_bucket{" + n + ",le=\"10000\"}");
+  double le1 = SampleValue(m, "erlang_vm_process_message_queue_length_bucket{" + n + ",le=\"1\"}");
+  double le10 = SampleValue(m, "erlang_vm_process_message_queue_length_bucket{" + n + ",le=\"10\"}");
+  EXPECT_EQ(le10000 - le1000, 1);  // it_mbox_big
+  EXPECT_GE(le10 - le1, 1);        // it_mbox_small
+  EXPECT_GE(SampleValue(m, "erlang_vm_process_message_queue_length_sum{" + n + "}"), 1239);
+
+  const std::string table = n + ",table=\"it_sessions\",owner=\"it_ets_owner\",type=\"set\",protection=\"public\"";
+  EXPECT_EQ(SampleValue(m, "erlang_vm_ets_table_size{" + table + "}"), 321) << m;
+  EXPECT_EQ(SampleValue(m, "erlang_vm_ets_table_memory_bytes{" + table + "}"), std::stod(ets_bytes));
+  EXPECT_EQ(SampleValue(m, "erlang_vm_process_group_processes{" + n + ",group=\"sleepers\"}"), 32);
+  EXPECT_GT(SampleValue(m, "erlang_vm_top_process_memory_bytes{" + n + ",process=\"code_server\",pid=\"" +
+                              PidOf(node, "code_server") + "\"}"),
+            0)
+      << m;
+}
+
+
+TEST(BeamCollectorIntegrationTest, MetricsPassPromtoolAndEverySeriesHasTheNodeLabel) {
+  ErlangNode node;
+  Exporter e(Config(node.name(), node.cookie_file()));
+  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+  // Scheduler utilisation needs two collections (it is a difference).
+  ASSERT_TRUE(WaitUntil([&] { return e.Metrics().find("erlang_vm_scheduler_utilization{") != std::string::npos; },
+                        milliseconds(5000)));
+  std::string m = e.Metrics();
+  std::string path = WriteTemp(m, ".prom");
+  CommandResult r = RunCommand({"sh", "-c", "promtool check metrics < " + path}, milliseconds(30000));
+  unlink(path.c_str());
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "");
+  std::istringstream lines(m);
+  int beam_series = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("erlang_vm_", 0) != 0 && line.rfind("beam_up", 0) != 0 && line.rfind("beam_exporter_beam_", 0) != 0) {
+      continue;
+    }
+    ++beam_series;
+    EXPECT_NE(line.find("node=\"" + node.name() + "\""), std::string::npos) << line;
+  }
+  EXPECT_GT(beam_series, 50);
+}
+
+TEST(BeamCollectorIntegrationTest, NodeKilledGivesBeamUpZeroThenRecoversAfterRestartWithNewUptime) {
+  ErlangNode node;
+  Exporter e(Config(node.name(), node.cookie_file()));
+  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+  const std::string uptime = "erlang_vm_uptime_seconds{node=\"" + node.name() + "\"}";
+  ASSERT_TRUE(WaitUntil([&] { return SampleValue(e.Metrics(), uptime) >= 1.5; }, milliseconds(5000)));
+  double before = SampleValue(e.Metrics(), uptime);
+
+  node.Kill();
+  ASSERT_TRUE(e.WaitFor(Up(node), 0, milliseconds(2000))) << e.process().Output();
+  std::string down = e.Metrics();
+  EXPECT_TRUE(std::isnan(SampleValue(down, uptime))) << "stale node values must not be served";
+  EXPECT_GE(ConnectErrors(down, node, "connection_lost"), 1) << down;
+
+  node.Restart();
+  ASSERT_TRUE(e.WaitFor(Up(node), 1, milliseconds(8000))) << e.process().Output();
+  double after = SampleValue(e.Metrics(), uptime);
+  EXPECT_LT(after, before);
+}
+
+TEST(BeamCollectorIntegrationTest, FrozenNodeGivesBeamUpZeroWhileScrapesStayFast) {
+  ErlangNode node;
+  Exporter e(Config(node.name(), node.cookie_file()));
+  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+
+  node.process().Signal(SIGSTOP);
+  auto frozen = Clock::now();
+  bool went_down = false;
+  milliseconds slowest{0};
+  while (Clock::now() - frozen < milliseconds(3000)) {
+    auto start = Clock::now();
+    HttpResponse r = HttpGet(e.port(), "/metrics", milliseconds(2000));
+    slowest = std::max(slowest, std::chrono::duration_cast<milliseconds>(Clock::now() - start));
+    ASSERT_EQ(r.status, 200);
+    if (SampleValue(r.body, Up(node)) == 0) {
+      went_down = true;
+      EXPECT_GE(ConnectErrors(r.body, node, "timeout"), 1) << r.body;
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  node.process().Signal(SIGCONT);
+  EXPECT_TRUE(went_down);
+  // Scrapes serve the last snapshot and never wait on the node: a scrape that waited would hang
+  // for as long as the node stays frozen (the HttpGet timeout, 2s). 1s leaves room for a loaded
+  // CI machine; typical scrapes here take under 15ms.
+  EXPECT_LT(slowest, milliseconds(1000));
+  EXPECT_TRUE(e.WaitFor(Up(node), 1, milliseconds(8000))) << e.process().Output();
+}
+
+TEST(BeamCollectorIntegrationTest, WrongCookieIsCountedAsCookieRejectedAndNeverLogged) {
+  ErlangNode node;
+  std::string bad_cookie = "wrong" + RandomToken(12);
+  std::string cookie_file = WriteTemp(bad_cookie + "\n", ".cookie");
+  Exporter e(Config(node.name(), cookie_file));
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  EXPECT_TRUE(WaitUntil([&] { return ConnectErrors(e.Metrics(), node, "cookie_rejected") >= 1; }, milliseconds(5000)))
+      << e.Metrics();
+  EXPECT_EQ(SampleValue(e.Metrics(), Up(node)), 0);
+  std::string log = e.process().Output();
+  EXPECT_NE(log.find("reason=cookie_rejected"), std::string::npos) << log;
+  EXPECT_EQ(log.find(bad_cookie), std::string::npos);
+  EXPECT_EQ(log.find(node.cookie()), std::string::npos);
+  unlink(cookie_file.c_str());
+}
+
+// Stopping the shared epmd would break every other test using erl, so the exporter is pointed at
+// an unused EPMD port instead (ERL_EPMD_PORT, honoured by erl, ei and our lookup alike): to the
+// exporter that is exactly a host without EPMD.
+TEST(BeamCollectorIntegrationTest, NoEpmdIsCountedAsEpmdUnreachable) {
+  ErlangNode node;
+  Exporter e(Config(node.name(), node.cookie_file()), {{"ERL_EPMD_PORT", std::to_string(FreeTcpPort())}});
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  EXPECT_TRUE(WaitUntil([&] { return ConnectErrors(e.Metrics(), node, "epmd_unreachable") >= 1; }, milliseconds(5000)))
+      << e.Metrics();
+  EXPECT_EQ(SampleValue(e.Metrics(), Up(node)), 0);
+}
+
+TEST(BeamCollectorIntegrationTest, UnknownNodeNameIsCountedAsNodeNotRegistered) {
+  ErlangNode node;  // makes sure epmd runs
+  const std::string missing = "nosuch_" + RandomToken(6) + "@127.0.0.1";
+  Exporter e(Config(missing, node.cookie_file()));
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  const std::string series = "beam_exporter_beam_connect_errors_total{node=\"" + missing + "\",reason=\"node_not_registered\"}";
+  EXPECT_TRUE(WaitUntil([&] { return SampleValue(e.Metrics(), series) >= 1; }, milliseconds(5000))) << e.Metrics();
+  EXPECT_EQ(SampleValue(e.Metrics(), "beam_up{node=\"" + missing + "\"}"), 0);
+}
+
+TEST(BeamCollectorIntegrationTest, WithoutNodeTheExporterStartsAndReportsBeamUpZero) {
+  Exporter e("collectors:\n  beam: {}\n");
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  EXPECT_EQ(SampleValue(e.Metrics(), "beam_up{node=\"\"}"), 0) << e.Metrics();
+}
+
+TEST(BeamCollectorIntegrationTest, WithoutProbeServesBifMetricsAndLoadsNothing) {
+  ErlangNode node;
+  Exporter e(Config(node.name(), node.cookie_file(), "    load_probe: false\n"));
+  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+  std::string m = e.Metrics();
+  EXPECT_GT(SampleValue(m, "erlang_vm_processes{node=\"" + node.name() + "\"}"), 10);
+  EXPECT_GT(SampleValue(m, "erlang_vm_memory_total_bytes{node=\"" + node.name() + "\"}"), 0);
+  EXPECT_EQ(m.find("erlang_vm_process_message_queue_length"), std::string::npos);
+  EXPECT_EQ(m.find("erlang_vm_ets_table_size"), std::string::npos);
+  EXPECT_EQ(EvalValue(node, "code:is_loaded(beam_exporter_probe)."), "false");
+}
+
+TEST(BeamCollectorIntegrationTest, SchedulerWallTimeIsHeldWhileConnectedAndReleasedOnShutdown) {
+  ErlangNode node;
+  EXPECT_EQ(EvalValue(node, "erlang:statistics(scheduler_wall_time)."), "undefined");
+  {
+    Exporter e(Config(node.name(), node.cookie_file()));
+    ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+    EXPECT_NE(EvalValue(node, "erlang:statistics(scheduler_wall_time)."), "undefined");
+    EXPECT_EQ(e.process().Stop(), 0);
+  }
+  EXPECT_TRUE(WaitUntil([&] { return EvalValue(node, "erlang:statistics(scheduler_wall_time).") == "undefined"; },
+                        milliseconds(3000)));
+}
+
+TEST(BeamCollectorIntegrationTest, SchedulerWallTimeIsReleasedWhenTheExporterDies) {
+  ErlangNode node;
+  {
+    Exporter e(Config(node.name(), node.cookie_file()));
+    ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+    EXPECT_NE(EvalValue(node, "erlang:statistics(scheduler_wall_time)."), "undefined");
+    e.process().Signal(SIGKILL);  // no clean disconnect: the holder sees nodedown
+  }
+  EXPECT_TRUE(WaitUntil([&] { return EvalValue(node, "erlang:statistics(scheduler_wall_time).") == "undefined"; },
+                        milliseconds(5000)));
+}
+
+TEST(BeamCollectorIntegrationTest, ProbeOfAnotherVersionIsReplaced) {
+  ErlangNode node;
+  // A stand-in beam_exporter_probe whose vsn() is "old", compiled and loaded on the node.
+  ASSERT_EQ(EvalValue(node,
+                      "Forms = [{attribute,1,module,beam_exporter_probe},{attribute,2,export,[{vsn,0}]},"
+                      "{function,3,vsn,0,[{clause,3,[],[],[{bin,3,[{bin_element,3,{string,3,\"old\"},default,default}]}]}]}],"
+                      "{ok, M, Bin} = compile:forms(Forms), {module, M} = code:load_binary(M, \"old.erl\", Bin),"
+                      "binary_to_list(beam_exporter_probe:vsn())."),
+            "\"old\"");
+  Exporter e(Config(node.name(), node.cookie_file()));
+  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+  std::string vsn = EvalValue(node, "binary_to_list(beam_exporter_probe:vsn()).");
+  EXPECT_EQ(vsn.size(), 2u + 32u) << vsn;  // the 32 hex digits of the new version, quoted
+  EXPECT_NE(e.process().Output().find("loaded the probe module"), std::string::npos);
+}
+
+TEST(BeamCollectorIntegrationTest, LegacyNamesSwitch) {
+  ErlangNode node;
+  Exporter e(Config(node.name(), node.cookie_file(), "    metric_names: legacy\n"));
+  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+  std::string m = e.Metrics();
+  const std::string n = "{node=\"" + node.name() + "\"";
+  EXPECT_GT(SampleValue(m, "erlang_vm_process_count" + n + "}"), 10);
+  EXPECT_GT(SampleValue(m, "erlang_vm_memory_bytes_total" + n + ",kind=\"processes\"}"), 0);
+  EXPECT_GT(SampleValue(m, "erlang_vm_statistics_wallclock_time_milliseconds" + n + "}"), 100);
+  EXPECT_TRUE(std::isnan(SampleValue(m, "erlang_vm_processes" + n + "}")));
+}
+
+}  // namespace
+}  // namespace beam_exporter::testing

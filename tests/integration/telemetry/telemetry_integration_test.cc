@@ -1,0 +1,327 @@
+// The real beam_exporter binary receiving real datagrams on loopback: StatsD lines as
+// telemetry_metrics_statsd formats them (:datadog and :standard), a native datagram sent by a
+// real `erl`, TCP and Unix datagram input, malformed input, and promtool on the result.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/support/net.h"
+#include "tests/support/paths.h"
+#include "tests/support/subprocess.h"
+
+namespace beam_exporter::testing {
+namespace {
+
+using std::chrono::milliseconds;
+namespace fs = std::filesystem;
+
+fs::path TempDir() {
+  fs::path dir = fs::temp_directory_path() / ("telemetry_it_" + std::to_string(getpid()) + "_" + std::to_string(rand()));
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string Presets() {
+  std::string out = "[";
+  const char* names[] = {"phoenix", "live_view", "ecto", "oban", "logger"};
+  for (size_t i = 0; i < 5; ++i) {
+    out += std::string(i ? ", " : "") + kSourceDir + "/config/mappings/" + names[i] + ".yml";
+  }
+  return out + "]";
+}
+
+// A running exporter with only the telemetry collector, its UDP listener on a free port.
+class TelemetryExporter {
+ public:
+  explicit TelemetryExporter(const std::string& telemetry_yaml = "", std::vector<std::string> extra = {})
+      : dir_(TempDir()), port_(FreeTcpPort()), udp_port_(FreeUdpPort()) {
+    fs::path config = dir_ / "beam_exporter.yml";
+    std::ofstream(config) << "collectors:\n  telemetry:\n    mapping_files: " << Presets() << "\n" << telemetry_yaml;
+    std::vector<std::string> argv = {kExporterBinary,
+                                     "--config.file=" + config.string(),
+                                     "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+                                     "--no-collector.beam",
+                                     "--telemetry.listen-udp=127.0.0.1:" + std::to_string(udp_port_)};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    process_ = std::make_unique<Subprocess>(argv, std::map<std::string, std::string>{}, (dir_ / "exporter.log").string());
+    ready_ = WaitUntil([&] { return HttpGet(port_, "/-/ready", milliseconds(500)).status == 200; }, milliseconds(10000));
+  }
+  ~TelemetryExporter() {
+    process_.reset();
+    fs::remove_all(dir_);
+  }
+  bool ready() const { return ready_; }
+  int udp_port() const { return udp_port_; }
+  const fs::path& dir() const { return dir_; }
+  Subprocess& process() { return *process_; }
+  std::string Metrics() { return HttpGet(port_, "/metrics").body; }
+  void Send(const std::string& datagram) { SendUdp(udp_port_, datagram); }
+  // Waits until the exporter has counted `packets` datagrams, then returns /metrics.
+  std::string MetricsAfterPackets(double packets) {
+    std::string body;
+    WaitUntil([&] {
+      body = Metrics();
+      return SampleValue(body, "beam_exporter_telemetry_packets_total") >= packets;
+    }, milliseconds(5000));
+    return body;
+  }
+
+ private:
+  fs::path dir_;
+  int port_;
+  int udp_port_;
+  bool ready_ = false;
+  std::unique_ptr<Subprocess> process_;
+};
+
+TEST(TelemetryIntegrationTest, DatadogFormatterLinesBecomeMetrics) {
+  TelemetryExporter e;
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  // As telemetry_metrics_statsd's :datadog formatter packs one event's metrics ("\n"-joined).
+  e.Send("phoenix.router_dispatch.stop.duration:12.5|h|#method:GET,route:/users/:id,status:200\n"
+         "phoenix.endpoint.stop.duration:20|h|#method:GET,status:200");
+  e.Send("phoenix.router_dispatch.stop.duration:1500|h|#method:GET,route:/users/:id,status:200");
+  e.Send("phoenix.socket_connected.count:1|c|#transport:websocket,result:ok");
+  e.Send("my_app.cache.hits:3|c|#cache:users\nvm.memory.total:1024|g\nmy_app.payload:-21|c");
+  std::string m = e.MetricsAfterPackets(4);
+  const std::string series = "{method=\"GET\",route=\"/users/:id\",status=\"200\"}";
+  EXPECT_EQ(SampleValue(m, "phoenix_http_request_duration_seconds_count" + series), 2) << m;
+  EXPECT_DOUBLE_EQ(SampleValue(m, "phoenix_http_request_duration_seconds_sum" + series), 1.5125);
+  EXPECT_EQ(SampleValue(m, "phoenix_http_request_duration_seconds_bucket{method=\"GET\",route=\"/users/:id\",status=\"200\",le=\"0.025\"}"), 1);
+  EXPECT_EQ(SampleValue(m, "phoenix_http_request_duration_seconds_bucket{method=\"GET\",route=\"/users/:id\",status=\"200\",le=\"2.5\"}"), 2);
+  EXPECT_DOUBLE_EQ(SampleValue(m, "phoenix_endpoint_request_duration_seconds_sum{method=\"GET\",status=\"200\"}"), 0.02);
+  EXPECT_EQ(SampleValue(m, "phoenix_socket_connected_total{result=\"ok\",transport=\"websocket\"}"), 1);
+  // Unmapped: statsd_exporter-style names, tags as labels.
+  EXPECT_EQ(SampleValue(m, "my_app_cache_hits_total{cache=\"users\"}"), 3);
+  EXPECT_EQ(SampleValue(m, "vm_memory_total"), 1024);
+  EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_lines_total"), 7);
+  EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_line_errors_total{reason=\"negative_counter\"}"), 1);
+}
+
+TEST(TelemetryIntegrationTest, StandardFormatterLinesRecoverLabels) {
+  TelemetryExporter e;
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  e.Send("phoenix.endpoint.stop.duration.GET.200:12|ms\nhttp.request.payload_size:+121|g");
+  e.Send("phoenix.router_dispatch.stop.duration./users:7|ms\nhttp.request.payload_size:+121|g");
+  std::string m = e.MetricsAfterPackets(2);
+  EXPECT_DOUBLE_EQ(SampleValue(m, "phoenix_endpoint_request_duration_seconds_sum{method=\"GET\",status=\"200\"}"), 0.012)
+      << m;
+  EXPECT_DOUBLE_EQ(
+      SampleValue(m, "phoenix_http_request_duration_seconds_sum{method=\"\",route=\"/users\",status=\"\"}"), 0.007);
+  EXPECT_EQ(SampleValue(m, "http_request_payload_size"), 242);
+}
+
+TEST(TelemetryIntegrationTest, NativeDatagramFromRealErl) {
+  TelemetryExporter e;
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  std::string expr =
+      "T = {'app@127.0.0.1', ["
+      "{[phoenix, router_dispatch, stop], #{duration => 0.25}, #{method => <<\"POST\">>, route => <<\"/orders\">>, "
+      "status => 201, plug => 'Elixir.ShopWeb.OrderController'}, erlang:monotonic_time()},"
+      "{[beam_exporter, logger, crash], #{count => 1}, #{reason => timeout}, 1},"
+      "{[beam_exporter, logger, crash], #{count => 1}, #{reason => timeout}, 2},"
+      "{[my_app, repo, query], #{total_time => 0.004, queue_time => 0.001}, #{repo => <<\"MyApp.Repo\">>, "
+      "source => <<\"users\">>, command => select}, 3}]},"
+      "{ok, S} = gen_udp:open(0), "
+      "ok = gen_udp:send(S, {127,0,0,1}, " + std::to_string(e.udp_port()) + ", [<<\"BXT1\">>, term_to_binary(T)]), "
+      "halt().";
+  CommandResult r = RunCommand({"erl", "-noshell", "-eval", expr}, milliseconds(20000));
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::string m = e.MetricsAfterPackets(1);
+  EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_native_events_total"), 4) << m;
+  EXPECT_DOUBLE_EQ(
+      SampleValue(m, "phoenix_http_request_duration_seconds_sum{method=\"POST\",route=\"/orders\",status=\"201\"}"), 0.25);
+  EXPECT_EQ(SampleValue(m, "beam_crash_reports_total{reason=\"timeout\"}"), 2);
+  EXPECT_DOUBLE_EQ(
+      SampleValue(m, "ecto_repo_query_duration_seconds_sum{command=\"select\",repo=\"MyApp.Repo\",source=\"users\"}"),
+      0.004);
+  EXPECT_DOUBLE_EQ(SampleValue(m, "ecto_repo_query_queue_time_seconds_sum{repo=\"MyApp.Repo\",source=\"users\"}"), 0.001);
+}
+
+TEST(TelemetryIntegrationTest, MalformedInputIsCountedAndNeverCrashes) {
+  TelemetryExporter e;
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  e.Send("garbage");
+  e.Send("a:1|s\nb:x|c\nc:1|zz");
+  e.Send(std::string("BXT2") + "whatever");
+  e.Send(std::string("BXT1\x83\x68\x02", 7));
+  e.Send(std::string("\0\0\xff\xfe:1|c", 8));
+  e.Send(std::string(60000, ':'));
+  e.Send("ok.after.junk:1|c");
+  std::string m = e.MetricsAfterPackets(7);
+  EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_line_errors_total{reason=\"malformed_line\"}"), 3) << m;
+  EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_line_errors_total{reason=\"set_not_supported\"}"), 1);
+  EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_line_errors_total{reason=\"malformed_value\"}"), 1);
+  EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_line_errors_total{reason=\"illegal_type\"}"), 1);
+  EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_packets_dropped_total{reason=\"unsupported_version\"}"), 1);
+  EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_packets_dropped_total{reason=\"malformed_etf\"}"), 1);
+  EXPECT_EQ(SampleValue(m, "ok_after_junk_total"), 1);
+  EXPECT_TRUE(e.process().Running());
+  EXPECT_NE(e.process().Output().find("bad telemetry line"), std::string::npos);
+}
+
+TEST(TelemetryIntegrationTest, ClashAndSeriesLimitKeepMetricsValid) {
+  TelemetryExporter e("    series_limit_per_metric: 2\n");
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  // x becomes a gauge, then x as a histogram clashes; lat_count would collide with the
+  // histogram lat's own _count series; a name over 1024 bytes is refused.
+  e.Send("x:1|g\nx:1|h\nlat:1|h\nlat_count:5|g\n" + std::string(1100, 'n') + ":1|g");
+  e.Send("many:1|c|#k:a\nmany:1|c|#k:b\nmany:1|c|#k:c");
+  std::string m = e.MetricsAfterPackets(2);
+  EXPECT_EQ(SampleValue(m, "x"), 1) << m;
+  EXPECT_EQ(SampleValue(m, "lat_count"), 1);
+  EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_series_dropped_total{metric=\"x\",reason=\"type_clash\"}"), 1);
+  EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_series_dropped_total{metric=\"lat_count\",reason=\"type_clash\"}"), 1);
+  EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_samples_total{outcome=\"invalid_name\"}"), 1);
+  EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_series_dropped_total{metric=\"many_total\",reason=\"series_limit\"}"), 1);
+  fs::path prom = e.dir() / "metrics.prom";
+  std::ofstream(prom) << m;
+  CommandResult r = RunCommand({"sh", "-c", "promtool check metrics < " + prom.string()}, milliseconds(30000));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "");
+}
+
+TEST(TelemetryIntegrationTest, EverythingPassesPromtool) {
+  TelemetryExporter e;
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  e.Send("phoenix.router_dispatch.stop.duration:12.5|h|#method:GET,route:/a,status:200\n"
+         "phoenix.live_view.mount.stop.duration:3|h|#view:ShopWeb.CartLive\n"
+         "oban.job.stop.duration:120|h|#queue:default,worker:Mailer,state:success\n"
+         "oban.job.exception.count:1|c|#queue:default,worker:Mailer,kind:error\n"
+         "beam_exporter.logger.supervisor_restart.count:1|c|#supervisor:Shop.Sup,child:Shop.Cache\n"
+         "weird-name.with spaces:1|g|#a b:c\n"
+         "garbage\n");
+  std::string m = e.MetricsAfterPackets(1);
+  EXPECT_DOUBLE_EQ(SampleValue(m, "oban_job_duration_seconds_sum{queue=\"default\",state=\"success\",worker=\"Mailer\"}"),
+                   0.12)
+      << m;
+  EXPECT_EQ(SampleValue(m, "beam_supervisor_restarts_total{child=\"Shop.Cache\",supervisor=\"Shop.Sup\"}"), 1);
+  fs::path prom = e.dir() / "metrics.prom";
+  std::ofstream(prom) << m;
+  CommandResult r = RunCommand({"sh", "-c", "promtool check metrics < " + prom.string()}, milliseconds(30000));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "") << m;
+}
+
+TEST(TelemetryIntegrationTest, TcpAndUnixDatagramInputs) {
+  fs::path dir = TempDir();
+  int tcp_port = FreeTcpPort();
+  std::string sock = (dir / "statsd.sock").string();
+  TelemetryExporter e("    listen_tcp: 127.0.0.1:" + std::to_string(tcp_port) + "\n    listen_unixgram: " + sock + "\n");
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(tcp_port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    std::string lines = "tcp.hits:2|c\r\ntcp.hits:3|c\ntcp.hi";
+    ASSERT_EQ(write(fd, lines.data(), lines.size()), static_cast<ssize_t>(lines.size()));
+    usleep(50000);
+    std::string rest = "ts:5|c\n";
+    ASSERT_EQ(write(fd, rest.data(), rest.size()), static_cast<ssize_t>(rest.size()));
+    close(fd);
+  }
+  {
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, sock.c_str(), sizeof a.sun_path - 1);
+    std::string d = "unix.hits:4|c";
+    ASSERT_EQ(sendto(fd, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a), static_cast<ssize_t>(d.size()));
+    close(fd);
+  }
+  std::string m;
+  WaitUntil([&] {
+    m = e.Metrics();
+    return SampleValue(m, "tcp_hits_total") == 10 && SampleValue(m, "unix_hits_total") == 4;
+  }, milliseconds(5000));
+  EXPECT_EQ(SampleValue(m, "tcp_hits_total"), 10) << m;
+  EXPECT_EQ(SampleValue(m, "unix_hits_total"), 4);
+  fs::remove_all(dir);
+}
+
+TEST(TelemetryIntegrationTest, SeveralReadersShareThePortAndMerge) {
+  TelemetryExporter e("    readers: 3\n");
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  // Different source ports, so the kernel may hand the datagrams to different readers.
+  for (int i = 0; i < 30; ++i) e.Send("multi.hits:1|c\nmulti.level:" + std::to_string(i) + "|g");
+  std::string m = e.MetricsAfterPackets(30);
+  EXPECT_EQ(SampleValue(m, "multi_hits_total"), 30) << m;
+  EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_packets_total"), 30);
+  EXPECT_FALSE(std::isnan(SampleValue(m, "multi_level")));
+}
+
+TEST(TelemetryIntegrationTest, BusyUdpPortIsAStartupError) {
+  int port = FreeUdpPort();
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  Subprocess p({kExporterBinary, "--web.listen-address=127.0.0.1:" + std::to_string(FreeTcpPort()), "--no-collector.beam",
+                "--telemetry.listen-udp=127.0.0.1:" + std::to_string(port)});
+  std::optional<int> status = p.Wait(milliseconds(10000));
+  close(fd);
+  ASSERT_TRUE(status.has_value()) << "exporter kept running with its UDP port taken";
+  EXPECT_NE(*status, 0);
+  EXPECT_NE(p.Output().find("cannot bind UDP"), std::string::npos) << p.Output();
+}
+
+TEST(TelemetryIntegrationTest, MappingFilesRelativeToConfigAndBadRuleRejected) {
+  fs::path dir = TempDir();
+  fs::create_directories(dir / "maps");
+  std::ofstream(dir / "maps" / "mine.yml") << "mappings:\n  - match: shop.checkout.*\n    name: shop_checkouts\n"
+                                              "    type: counter\n    labels: {result: \"$1\"}\n";
+  std::ofstream(dir / "good.yml") << "collectors:\n  telemetry:\n    mapping_files: [maps/mine.yml]\n";
+  int port = FreeTcpPort();
+  int udp = FreeUdpPort();
+  {
+    Subprocess p({kExporterBinary, "--config.file=" + (dir / "good.yml").string(),
+                  "--web.listen-address=127.0.0.1:" + std::to_string(port), "--no-collector.beam",
+                  "--telemetry.listen-udp=127.0.0.1:" + std::to_string(udp)});
+    ASSERT_TRUE(WaitUntil([&] { return HttpGet(port, "/-/ready", milliseconds(500)).status == 200; }, milliseconds(10000)))
+        << p.Output();
+    SendUdp(udp, "shop.checkout.ok:1|c");
+    std::string m;
+    WaitUntil([&] {
+      m = HttpGet(port, "/metrics").body;
+      return SampleValue(m, "shop_checkouts_total{result=\"ok\"}") == 1;
+    }, milliseconds(5000));
+    EXPECT_EQ(SampleValue(m, "shop_checkouts_total{result=\"ok\"}"), 1) << m;
+  }
+  std::ofstream(dir / "maps" / "bad.yml") << "mappings:\n  - match: a\n    name: x\n    typo_key: 1\n";
+  std::ofstream(dir / "bad.yml") << "collectors:\n  telemetry:\n    mapping_files: [maps/bad.yml]\n";
+  Subprocess bad({kExporterBinary, "--config.file=" + (dir / "bad.yml").string(),
+                  "--web.listen-address=127.0.0.1:" + std::to_string(FreeTcpPort()), "--no-collector.beam",
+                  "--telemetry.listen-udp=127.0.0.1:" + std::to_string(FreeUdpPort())});
+  std::optional<int> status = bad.Wait(milliseconds(10000));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_NE(*status, 0);
+  EXPECT_NE(bad.Output().find("bad.yml:4"), std::string::npos) << bad.Output();
+  EXPECT_NE(bad.Output().find("typo_key"), std::string::npos) << bad.Output();
+  fs::remove_all(dir);
+}
+
+TEST(TelemetryIntegrationTest, StopsPromptlyOnSigterm) {
+  TelemetryExporter e;
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  e.Send("x:1|c");
+  e.process().Signal(SIGTERM);
+  std::optional<int> status = e.process().Wait(milliseconds(3000));
+  ASSERT_TRUE(status.has_value()) << "still running 3 s after SIGTERM";
+  EXPECT_EQ(*status, 0) << e.process().Output();
+}
+
+}  // namespace
+}  // namespace beam_exporter::testing

@@ -1,0 +1,41 @@
+defmodule Lab.LeakyServer do
+  @moduledoc """
+  Memory leak: a named process that, while `memory_leak` is on, adds about 4 MB of heap terms
+  (a list of 80k small tuples) to its state every 200 ms (~20 MB/s) and never lets go, up to
+  about 1 GiB (past the 512 MiB of the BeamProcessMemoryHigh alert; the cap keeps a forgotten
+  fault from exhausting the machine). Switched off, it drops the state and hibernates (which
+  compacts its heap).
+  """
+  use GenServer
+
+  @interval_ms 200
+  @chunk 81_920
+  # 80k x 48 bytes (a 3-tuple and a list cell) ~ 3.9 MB per tick; stop adding at ~1 GiB.
+  @max_chunks 270
+
+  def start_link(_), do: GenServer.start_link(__MODULE__, nil, name: __MODULE__)
+
+  @impl true
+  def init(nil), do: {:ok, schedule([])}
+
+  @impl true
+  def handle_info(:tick, leaked) do
+    cond do
+      Lab.Faults.on?(:memory_leak) -> {:noreply, schedule(leak_more(leaked))}
+      # Hibernating compacts the heap, so the memory is really given back.
+      leaked != [] -> {:noreply, schedule([]), :hibernate}
+      true -> {:noreply, schedule(leaked)}
+    end
+  end
+
+  defp leak_more(leaked) do
+    if length(leaked) < @max_chunks,
+      do: [Enum.map(1..@chunk, &{:session, &1, System.unique_integer()}) | leaked],
+      else: leaked
+  end
+
+  defp schedule(state) do
+    Process.send_after(self(), :tick, @interval_ms)
+    state
+  end
+end

@@ -1,0 +1,211 @@
+defmodule LabTest do
+  # One running lab app shared by the tests, faults switched one at a time.
+  use ExUnit.Case, async: false
+
+  import Lab.TestHelpers
+
+  # Crash reports and restarts are the point here; keep them out of the test output.
+  @moduletag :capture_log
+
+  setup_all do
+    {:ok, _} = Lab.TestSink.start_link()
+    http_port = free_tcp_port()
+
+    env = %{
+      "LAB_DATABASE_URL" => "ecto://lab@localhost/lab",
+      "LAB_HTTP_PORT" => "#{http_port}",
+      "LAB_TELEMETRY_PORT" => "#{Lab.TestSink.port()}",
+      "LAB_WS_CLIENTS" => "10",
+      "LAB_TRAFFIC_RPS" => "20"
+    }
+
+    System.put_env(env)
+    {:ok, _} = Application.ensure_all_started(:beam_lab)
+    on_exit(fn -> Application.stop(:beam_lab) end)
+    %{http_port: http_port}
+  end
+
+  setup do
+    on_exit(fn -> for name <- Lab.Faults.names(), do: Lab.Faults.set(name, false) end)
+    Lab.TestSink.clear()
+    :ok
+  end
+
+  test "HTTP requests emit Phoenix/Ecto-shaped events with route templates", %{http_port: port} do
+    assert {:ok, 200} = Lab.Traffic.get(port, "/users/7")
+    assert {:ok, 404} = Lab.Traffic.get(port, "/no/such/page")
+
+    assert wait_until(
+             fn ->
+               Enum.find(
+                 events_named([:phoenix, :endpoint, :stop]),
+                 &match?({_, _, %{route: "/users/:id", status: 200, method: "GET"}, _}, &1)
+               )
+             end,
+             2_000
+           )
+
+    assert wait_until(
+             fn ->
+               Enum.find(
+                 events_named([:phoenix, :endpoint, :stop]),
+                 &match?({_, _, %{route: "unmatched", status: 404}, _}, &1)
+               )
+             end,
+             2_000
+           )
+
+    assert [{_, %{query_time: q}, %{repo: "Lab.Repo", source: "users", command: "select"}, _} | _] =
+             events_named([:lab, :repo, :query])
+
+    assert is_float(q)
+  end
+
+  test "the load client holds WebSocket connections that join and send LiveView events" do
+    assert wait_until(
+             fn -> length(events_named([:phoenix, :live_view, :handle_event, :stop])) >= 3 end,
+             5_000
+           )
+
+    assert heartbeat_timeouts() == []
+  end
+
+  test "faults can be switched over HTTP and unknown ones are refused", %{http_port: port} do
+    fault = Path.expand("../fault", __DIR__)
+
+    assert {"mailbox_overflow on\n", 0} =
+             System.cmd(fault, ["mailbox_overflow", "on", "--http-port", "#{port}"])
+
+    assert Lab.Faults.on?(:mailbox_overflow)
+
+    assert {"mailbox_overflow off\n", 0} =
+             System.cmd(fault, ["mailbox_overflow", "off", "--http-port", "#{port}"])
+
+    refute Lab.Faults.on?(:mailbox_overflow)
+    assert {"unknown fault" <> _, 1} = System.cmd(fault, ["nope", "on", "--http-port", "#{port}"])
+  end
+
+  test "genserver_timeout: callers of Lab.SlowServer crash with call timeouts" do
+    Lab.Faults.set(:genserver_timeout, true)
+
+    assert wait_until(
+             fn ->
+               Enum.find(
+                 events_named([:beam_exporter, :logger, :crash]),
+                 &match?({_, _, %{reason: "timeout"}, _}, &1)
+               )
+             end,
+             8_000
+           )
+
+    assert {:message_queue_len, n} =
+             Process.info(Process.whereis(Lab.SlowServer), :message_queue_len)
+
+    assert n >= 1
+  end
+
+  test "websocket_disconnect: connections are dropped for missed heartbeats, and stay up once off" do
+    Lab.Faults.set(:websocket_disconnect, true)
+    # All 10 clients dropped after the 3 s heartbeat timeout (+ margin).
+    assert wait_until(fn -> length(heartbeat_timeouts()) >= 10 end, 7_000)
+    assert Enum.all?(heartbeat_timeouts(), &match?({_, _, %{transport: "websocket"}, _}, &1))
+
+    Lab.Faults.set(:websocket_disconnect, false)
+    # Connections opened under the fault may still time out once; after that, none.
+    Process.sleep(4_000)
+    Lab.TestSink.clear()
+    Process.sleep(4_000)
+    assert heartbeat_timeouts() == []
+  end
+
+  test "mailbox_overflow: Lab.MailboxConsumer's queue grows, then drains" do
+    consumer = Process.whereis(Lab.MailboxConsumer)
+    Lab.Faults.set(:mailbox_overflow, true)
+    assert wait_until(fn -> queue_len(consumer) > 1_000 end, 3_000)
+    Lab.Faults.set(:mailbox_overflow, false)
+    assert wait_until(fn -> queue_len(consumer) == 0 end, 5_000)
+  end
+
+  test "memory_leak: Lab.LeakyServer's memory grows, then is released" do
+    leaky = Process.whereis(Lab.LeakyServer)
+    Lab.Faults.set(:memory_leak, true)
+    assert wait_until(fn -> memory(leaky) > 50_000_000 end, 5_000)
+    Lab.Faults.set(:memory_leak, false)
+    assert wait_until(fn -> memory(leaky) < 1_000_000 end, 3_000)
+  end
+
+  test "ets_bloat: the :lab_cache table grows without eviction, then is cleared" do
+    Lab.Faults.set(:ets_bloat, true)
+    assert wait_until(fn -> :ets.info(:lab_cache, :size) > 200_000 end, 3_000)
+    assert :ets.info(:lab_cache, :memory) * :erlang.system_info(:wordsize) > 30_000_000
+    Lab.Faults.set(:ets_bloat, false)
+    assert wait_until(fn -> :ets.info(:lab_cache, :size) == 100 end, 3_000)
+  end
+
+  test "restart_storm: Lab.FlakySupervisor restarts :flaky_worker repeatedly, then it stays up" do
+    Lab.Faults.set(:restart_storm, true)
+
+    assert wait_until(
+             fn -> length(events_named([:beam_exporter, :logger, :supervisor_restart])) >= 3 end,
+             4_000
+           )
+
+    assert Enum.all?(
+             events_named([:beam_exporter, :logger, :supervisor_restart]),
+             &match?({_, _, %{supervisor: "Lab.FlakySupervisor", child: "flaky_worker"}, _}, &1)
+           )
+
+    Lab.Faults.set(:restart_storm, false)
+    pid = wait_until(fn -> stable_worker() end, 3_000)
+    Process.sleep(600)
+    assert Process.whereis(Lab.FlakyWorker) == pid
+  end
+
+  test "overload: run queues stay long while on, and the burners stop when off" do
+    Lab.Faults.set(:overload, true)
+
+    assert wait_until(
+             fn -> :erlang.statistics(:total_run_queue_lengths) >= System.schedulers_online() end,
+             3_000
+           )
+
+    Lab.Faults.set(:overload, false)
+
+    assert wait_until(
+             fn -> :erlang.statistics(:total_run_queue_lengths) < System.schedulers_online() end,
+             3_000
+           )
+  end
+
+  test "bad_config: without LAB_DATABASE_URL the application does not boot" do
+    Application.stop(:beam_lab)
+    url = System.get_env("LAB_DATABASE_URL")
+    System.delete_env("LAB_DATABASE_URL")
+
+    try do
+      assert {:error, {:beam_lab, {:bad_return, _} = reason}} =
+               Application.ensure_all_started(:beam_lab)
+
+      assert inspect(reason) =~ "LAB_DATABASE_URL is required"
+    after
+      System.put_env("LAB_DATABASE_URL", url)
+      {:ok, _} = Application.ensure_all_started(:beam_lab)
+    end
+  end
+
+  defp heartbeat_timeouts do
+    for {_, _, %{reason: "heartbeat_timeout"}, _} = e <-
+          events_named([:beam_exporter, :socket, :disconnect]),
+        do: e
+  end
+
+  defp queue_len(pid), do: elem(Process.info(pid, :message_queue_len), 1)
+  defp memory(pid), do: elem(Process.info(pid, :memory), 1)
+
+  # The worker once it has lived past the 200 ms crash check.
+  defp stable_worker do
+    pid = Process.whereis(Lab.FlakyWorker)
+    Process.sleep(300)
+    pid != nil and Process.whereis(Lab.FlakyWorker) == pid and pid
+  end
+end

@@ -1,0 +1,147 @@
+// The beam-exporter container of deploy/kubernetes/base/deployment.yaml, run for real: the
+// manifest's args, with only the values that depend on the machine replaced (the node name, the
+// cookie file, the listen addresses, and the config file, staged as deploy/Dockerfile lays it
+// out in the image), against a real `erl` node on loopback. If the manifest
+// used a flag the binary does not accept, the exporter would exit and these tests would fail.
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tests/support/erlang_node.h"
+#include "tests/support/net.h"
+#include "tests/support/paths.h"
+#include "tests/support/subprocess.h"
+
+namespace beam_exporter::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+// The args of the beam-exporter (init) container in the base Deployment.
+std::vector<std::string> ManifestArgs() {
+  YAML::Node deployment = YAML::LoadFile(std::string(kSourceDir) + "/deploy/kubernetes/base/deployment.yaml");
+  for (const auto& container : deployment["spec"]["template"]["spec"]["initContainers"]) {
+    if (container["name"].as<std::string>() != "beam-exporter") continue;
+    std::vector<std::string> args;
+    for (const auto& arg : container["args"]) args.push_back(arg.as<std::string>());
+    return args;
+  }
+  return {};
+}
+
+// Replaces the value of `--name=...` in `args`; fails the test if the manifest lacks the flag.
+void Replace(std::vector<std::string>* args, const std::string& name, const std::string& value) {
+  for (auto& arg : *args) {
+    if (arg.rfind(name + "=", 0) == 0) {
+      arg = name + "=" + value;
+      return;
+    }
+  }
+  ADD_FAILURE() << "the manifest has no " << name << " flag";
+}
+
+// /etc/beam_exporter of the image: deploy/image/beam_exporter.yml beside config/mappings/.
+std::string StageImageConfig() {
+  std::string dir = "/tmp/ops_sidecar_etc_" + std::to_string(getpid()) + "_" + RandomToken(6);
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(std::string(kSourceDir) + "/deploy/image/beam_exporter.yml", dir + "/beam_exporter.yml");
+  std::filesystem::create_directory_symlink(std::string(kSourceDir) + "/config/mappings", dir + "/mappings");
+  return dir;
+}
+
+struct Sidecar {
+  std::string etc = StageImageConfig();
+  int port = FreeTcpPort();
+  int udp_port = FreeUdpPort();
+  std::vector<std::string> args;
+  std::unique_ptr<Subprocess> process;
+
+  Sidecar(const std::string& node, const std::string& cookie_file) {
+    args = ManifestArgs();
+    Replace(&args, "--config.file", etc + "/beam_exporter.yml");
+    Replace(&args, "--web.listen-address", "127.0.0.1:" + std::to_string(port));
+    Replace(&args, "--beam.node", node);
+    Replace(&args, "--beam.cookie-file", cookie_file);
+    Replace(&args, "--telemetry.listen-udp", "127.0.0.1:" + std::to_string(udp_port));
+    std::vector<std::string> argv{kExporterBinary};
+    argv.insert(argv.end(), args.begin(), args.end());
+    process = std::make_unique<Subprocess>(argv);
+  }
+  ~Sidecar() {
+    process->Stop();
+    std::filesystem::remove_all(etc);
+  }
+  std::string Metrics() { return HttpGet(port, "/metrics").body; }
+};
+
+TEST(SidecarEntrypointTest, ManifestHasTheFlagsTheTestReplaces) {
+  std::vector<std::string> args = ManifestArgs();
+  ASSERT_FALSE(args.empty()) << "no beam-exporter init container in the base Deployment";
+  // Every arg is --flag=value, the form the manifest documents.
+  for (const auto& arg : args) EXPECT_EQ(arg.rfind("--", 0), 0u) << arg;
+}
+
+TEST(SidecarEntrypointTest, ManifestCommandLineScrapesARealNode) {
+  ErlangNode node;
+  ASSERT_TRUE(node.WaitReady());
+  Sidecar sidecar(node.name(), node.cookie_file());
+  ASSERT_TRUE(WaitUntil([&] { return HttpGet(sidecar.port, "/-/ready", milliseconds(500)).status == 200; }, milliseconds(10000)))
+      << sidecar.process->Output();
+  EXPECT_EQ(HttpGet(sidecar.port, "/-/healthy").status, 200);
+  const std::string up = "beam_up{node=\"" + node.name() + "\"}";
+  ASSERT_TRUE(WaitUntil([&] { return SampleValue(sidecar.Metrics(), up) == 1; }, milliseconds(10000)))
+      << sidecar.Metrics() << sidecar.process->Output();
+  std::string metrics = sidecar.Metrics();
+  EXPECT_GT(SampleValue(metrics, "erlang_vm_processes{node=\"" + node.name() + "\"}"), 10) << metrics;
+  // The image's configuration maps Phoenix telemetry: a DogStatsD line (milliseconds, as the
+  // Phoenix generator's telemetry_metrics_statsd setup sends it) becomes the documented metric.
+  const std::string requests = "phoenix_http_request_duration_seconds_count{method=\"GET\",route=\"/users/:id\",status=\"200\"}";
+  ASSERT_TRUE(WaitUntil([&] {
+    SendUdp(sidecar.udp_port, "phoenix.router_dispatch.stop.duration:12|h|#method:GET,route:/users/:id,status:200");
+    return SampleValue(sidecar.Metrics(), requests) >= 1;
+  }, milliseconds(5000))) << sidecar.Metrics();
+  metrics = sidecar.Metrics();
+  // --log.format=json from the manifest: every line the exporter wrote is a JSON object.
+  std::string output = sidecar.process->Output();
+  ASSERT_FALSE(output.empty());
+  size_t start = 0;
+  while (start < output.size()) {
+    size_t end = output.find('\n', start);
+    std::string line = output.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!line.empty()) {
+      EXPECT_EQ(line.front(), '{') << line;
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  // The cookie never appears in what the exporter serves or logs.
+  EXPECT_EQ(metrics.find(node.cookie()), std::string::npos);
+  EXPECT_EQ(output.find(node.cookie()), std::string::npos);
+}
+
+// Kubernetes starts the app container only after the native sidecar has started, and takes the
+// Pod out of its Service when a container is not ready: readiness and liveness must therefore
+// hold while the node is not (yet) reachable.
+TEST(SidecarEntrypointTest, ReadyAndHealthyWhileTheNodeIsNotUpYet) {
+  std::string cookie_file = "/tmp/ops_sidecar_cookie_" + std::to_string(getpid());
+  std::ofstream(cookie_file) << RandomToken(20);
+  const std::string absent_node = "not_started_" + RandomToken(6) + "@127.0.0.1";
+  Sidecar sidecar(absent_node, cookie_file);
+  ASSERT_TRUE(WaitUntil([&] { return HttpGet(sidecar.port, "/-/ready", milliseconds(500)).status == 200; }, milliseconds(10000)))
+      << sidecar.process->Output();
+  EXPECT_EQ(HttpGet(sidecar.port, "/-/healthy").status, 200);
+  std::string metrics = sidecar.Metrics();
+  EXPECT_EQ(SampleValue(metrics, "beam_up{node=\"" + absent_node + "\"}"), 0) << metrics;
+  EXPECT_TRUE(sidecar.process->Running());
+  unlink(cookie_file.c_str());
+}
+
+}  // namespace
+}  // namespace beam_exporter::testing

@@ -1,0 +1,138 @@
+#include "collectors/beam/beam_config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+namespace beam_exporter::beam {
+namespace {
+
+ConfigMap Section(const std::string& yaml) {
+  return ConfigMap(YAML::Load(yaml), std::make_shared<ConfigSource>(ConfigSource{"test.yml", {}}), "collectors.beam");
+}
+
+std::string ErrorOf(const std::string& yaml) {
+  try {
+    ConfigMap m = Section(yaml);
+    ParseBeamConfig(m);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(BeamConfigTest, EmptySectionIsValidWithDefaultsAndNoNode) {
+  ConfigMap m = Section("{}");
+  BeamConfig c = ParseBeamConfig(m);
+  EXPECT_TRUE(c.node.empty());
+  EXPECT_EQ(c.interval, std::chrono::milliseconds(10000));
+  EXPECT_EQ(c.top_n, 10);
+  EXPECT_EQ(c.ets_top_n, 50);
+  EXPECT_TRUE(c.load_probe);
+  EXPECT_EQ(c.metric_names, MetricNames::kCurrent);
+  ASSERT_EQ(c.process_groups.size(), DefaultProcessGroups().size());
+  EXPECT_EQ(c.process_groups[0].modules.at(0), "Elixir.Phoenix.Channel.Server");
+  EXPECT_EQ(c.MaxAge(), std::chrono::milliseconds(22000));
+}
+
+TEST(BeamConfigTest, ReadsEveryKey) {
+  ConfigMap m = Section(R"(
+node: app@127.0.0.1
+cookie_file: /run/secrets/cookie
+connect_timeout: 500ms
+rpc_timeout: 1s
+interval: 5s
+max_reply_bytes: 100000
+top_n: 5
+ets_top_n: 20
+details_every: 3
+load_probe: false
+metric_names: legacy
+process_groups:
+  - name: workers
+    modules: [Elixir.MyApp.Worker, my_worker]
+)");
+  BeamConfig c = ParseBeamConfig(m);
+  EXPECT_EQ(c.node, "app@127.0.0.1");
+  EXPECT_EQ(c.cookie_file, "/run/secrets/cookie");
+  EXPECT_EQ(c.connect_timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(c.rpc_timeout, std::chrono::milliseconds(1000));
+  EXPECT_EQ(c.interval, std::chrono::milliseconds(5000));
+  EXPECT_EQ(c.max_reply_bytes, 100000);
+  EXPECT_EQ(c.top_n, 5);
+  EXPECT_EQ(c.ets_top_n, 20);
+  EXPECT_EQ(c.details_every, 3);
+  EXPECT_FALSE(c.load_probe);
+  EXPECT_EQ(c.metric_names, MetricNames::kLegacy);
+  ASSERT_EQ(c.process_groups.size(), 1u);
+  EXPECT_EQ(c.process_groups[0].name, "workers");
+  EXPECT_EQ(c.process_groups[0].modules.size(), 2u);
+}
+
+TEST(BeamConfigTest, RejectsBadValuesNamingKeyAndLine) {
+  EXPECT_NE(ErrorOf("node: nohost").find("collectors.beam.node"), std::string::npos);
+  EXPECT_NE(ErrorOf("node: a@b@c").find("expected a node name"), std::string::npos);
+  EXPECT_NE(ErrorOf("interval: 5s\nrpc_timeout: 5s").find("shorter than interval"), std::string::npos);
+  EXPECT_NE(ErrorOf("metric_names: v5").find("expected current or legacy"), std::string::npos);
+  EXPECT_NE(ErrorOf("top_n: -1").find("out of range"), std::string::npos);
+  EXPECT_NE(ErrorOf("intervall: 5s").find("intervall"), std::string::npos);
+  EXPECT_NE(ErrorOf("process_groups:\n  - name: x\n").find("at least one module"), std::string::npos);
+  EXPECT_NE(ErrorOf("process_groups:\n  - {name: x, modules: [a]}\n  - {name: x, modules: [b]}").find("duplicate"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("\n\ninterval: 10").find("test.yml:3"), std::string::npos);
+}
+
+TEST(BeamConfigTest, CookieIsNeverAcceptedInTheConfig) {
+  std::string err = ErrorOf("cookie: supersecret");
+  EXPECT_NE(err.find("never set in the config"), std::string::npos);
+  EXPECT_EQ(err.find("supersecret"), std::string::npos);
+}
+
+TEST(BeamConfigTest, SplitNodeName) {
+  std::string alive, host;
+  ASSERT_TRUE(SplitNodeName("app@127.0.0.1", &alive, &host));
+  EXPECT_EQ(alive, "app");
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_FALSE(SplitNodeName("@host", &alive, &host));
+  EXPECT_FALSE(SplitNodeName("app@", &alive, &host));
+  EXPECT_FALSE(SplitNodeName("app", &alive, &host));
+}
+
+TEST(BeamConfigTest, CookieTextIsTrimmedAndBounded) {
+  std::string cookie, reason;
+  ASSERT_TRUE(CookieFromText("  abc123\n", &cookie, &reason));
+  EXPECT_EQ(cookie, "abc123");
+  EXPECT_FALSE(CookieFromText(" \n", &cookie, &reason));
+  EXPECT_EQ(reason, "is empty");
+  EXPECT_FALSE(CookieFromText(std::string(513, 'x'), &cookie, &reason));
+}
+
+TEST(BeamConfigTest, LoadCookiePrefersFileThenEnvAndNeverShowsIt) {
+  const std::string path = ::testing::TempDir() + "/beam_cookie_test";
+  {
+    std::ofstream out(path);
+    out << "filecookie\n";
+  }
+  BeamConfig c;
+  c.node = "app@host";
+  c.cookie_file = path;
+  setenv("BEAM_EXPORTER_COOKIE", "envcookie", 1);
+  EXPECT_EQ(LoadCookie(c), "filecookie");
+  c.cookie_file.clear();
+  EXPECT_EQ(LoadCookie(c), "envcookie");
+  setenv("BEAM_EXPORTER_COOKIE", "   ", 1);
+  try {
+    LoadCookie(c);
+    ADD_FAILURE() << "an empty env cookie must be rejected";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("BEAM_EXPORTER_COOKIE"), std::string::npos);
+  }
+  unsetenv("BEAM_EXPORTER_COOKIE");
+  c.cookie_file = path + ".missing";
+  EXPECT_THROW(LoadCookie(c), ConfigError);
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace beam_exporter::beam

@@ -1,0 +1,165 @@
+#include "collectors/telemetry/aggregator.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace beam_exporter::telemetry {
+namespace {
+
+using TimePoint = Aggregator::TimePoint;
+using std::chrono::seconds;
+
+const TimePoint kT0 = TimePoint{} + std::chrono::hours(1);
+
+MappedSample Make(std::string_view name, MetricType type, double value, std::span<const Label> labels = {}) {
+  MappedSample m;
+  m.name = name;
+  m.type = type;
+  m.value = value;
+  m.labels = labels;
+  m.buckets = &DefaultBuckets();
+  return m;
+}
+
+const prometheus::MetricFamily* Find(const std::vector<prometheus::MetricFamily>& fams, const std::string& name) {
+  for (const auto& f : fams) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+TEST(AggregatorTest, CountersSumAcrossShards) {
+  Aggregator agg({}, 2);
+  Label l[] = {{"route", "/a"}};
+  EXPECT_TRUE(agg.shard(0).Add(Make("hits_total", MetricType::kCounter, 2, l), kT0));
+  EXPECT_TRUE(agg.shard(1).Add(Make("hits_total", MetricType::kCounter, 3, l), kT0));
+  std::vector<prometheus::MetricFamily> out;
+  Aggregator::Totals totals = agg.Collect(kT0, &out);
+  const auto* f = Find(out, "hits_total");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->type, prometheus::MetricType::Counter);
+  ASSERT_EQ(f->metric.size(), 1u);
+  EXPECT_DOUBLE_EQ(f->metric[0].counter.value, 5);
+  ASSERT_EQ(f->metric[0].label.size(), 1u);
+  EXPECT_EQ(f->metric[0].label[0].name, "route");
+  EXPECT_EQ(totals.series, 1u);
+}
+
+TEST(AggregatorTest, GaugeSetAndRelative) {
+  Aggregator agg({}, 2);
+  MappedSample set = Make("g", MetricType::kGauge, 10);
+  MappedSample add = Make("g", MetricType::kGauge, 5);
+  add.relative = true;
+  agg.shard(0).Add(set, kT0);
+  agg.shard(0).Add(add, kT0 + seconds(1));
+  agg.shard(1).Add(add, kT0 + seconds(2));
+  std::vector<prometheus::MetricFamily> out;
+  agg.Collect(kT0, &out);
+  EXPECT_DOUBLE_EQ(Find(out, "g")->metric[0].gauge.value, 20);
+  // A newer absolute set in another shard replaces the base.
+  MappedSample set2 = Make("g", MetricType::kGauge, 1);
+  agg.shard(1).Add(set2, kT0 + seconds(3));
+  out.clear();
+  agg.Collect(kT0, &out);
+  EXPECT_DOUBLE_EQ(Find(out, "g")->metric[0].gauge.value, 6);  // 1 + the +5 of shard 0 after its set
+}
+
+TEST(AggregatorTest, HistogramBucketsAreCumulativeWithRepeat) {
+  Aggregator agg({}, 1);
+  std::vector<double> bounds = {0.1, 1};
+  MappedSample a = Make("h", MetricType::kHistogram, 0.05);
+  a.buckets = &bounds;
+  MappedSample b = Make("h", MetricType::kHistogram, 0.5);
+  b.buckets = &bounds;
+  b.repeat = 3;
+  MappedSample c = Make("h", MetricType::kHistogram, 7);
+  c.buckets = &bounds;
+  MappedSample edge = Make("h", MetricType::kHistogram, 1);  // le is inclusive
+  edge.buckets = &bounds;
+  for (auto* m : {&a, &b, &c, &edge}) agg.shard(0).Add(*m, kT0);
+  std::vector<prometheus::MetricFamily> out;
+  agg.Collect(kT0, &out);
+  const auto& h = Find(out, "h")->metric[0].histogram;
+  ASSERT_EQ(h.bucket.size(), 3u);
+  EXPECT_EQ(h.bucket[0].cumulative_count, 1u);
+  EXPECT_EQ(h.bucket[1].cumulative_count, 5u);
+  EXPECT_EQ(h.bucket[2].cumulative_count, 6u);
+  EXPECT_TRUE(std::isinf(h.bucket[2].upper_bound));
+  EXPECT_EQ(h.sample_count, 6u);
+  EXPECT_DOUBLE_EQ(h.sample_sum, 0.05 + 1.5 + 7 + 1);
+}
+
+TEST(AggregatorTest, SeriesCapDropsOverflowAndCounts) {
+  Aggregator agg({/*series_limit_per_metric=*/2, /*metric_limit=*/100}, 1);
+  for (const char* v : {"a", "b", "c", "d"}) {
+    Label l[] = {{"k", v}};
+    agg.shard(0).Add(Make("capped", MetricType::kGauge, 1, l), kT0);
+  }
+  Label existing[] = {{"k", "a"}};
+  EXPECT_TRUE(agg.shard(0).Add(Make("capped", MetricType::kGauge, 2, existing), kT0));  // known series still update
+  std::vector<prometheus::MetricFamily> out;
+  Aggregator::Totals totals = agg.Collect(kT0, &out);
+  EXPECT_EQ(Find(out, "capped")->metric.size(), 2u);
+  EXPECT_EQ((totals.drops[{"capped", DropReason::kSeriesLimit}]), 2u);
+}
+
+TEST(AggregatorTest, TypeClashIsDroppedAndCounted) {
+  Aggregator agg({}, 2);
+  EXPECT_TRUE(agg.shard(0).Add(Make("x", MetricType::kGauge, 1), kT0));
+  EXPECT_FALSE(agg.shard(1).Add(Make("x", MetricType::kHistogram, 1), kT0));
+  EXPECT_FALSE(agg.shard(0).Add(Make("x", MetricType::kHistogram, 1), kT0));
+  // A histogram owns x_count: a gauge of that name would break the exposition.
+  EXPECT_TRUE(agg.shard(0).Add(Make("lat", MetricType::kHistogram, 1), kT0));
+  EXPECT_FALSE(agg.shard(0).Add(Make("lat_count", MetricType::kGauge, 1), kT0));
+  std::vector<prometheus::MetricFamily> out;
+  Aggregator::Totals totals = agg.Collect(kT0, &out);
+  EXPECT_EQ(Find(out, "x")->type, prometheus::MetricType::Gauge);
+  EXPECT_EQ(Find(out, "lat_count"), nullptr);
+  EXPECT_EQ((totals.drops[{"x", DropReason::kTypeClash}]), 2u);
+  EXPECT_EQ((totals.drops[{"lat_count", DropReason::kTypeClash}]), 1u);
+}
+
+TEST(AggregatorTest, MetricLimit) {
+  Aggregator agg({100, 1}, 1);
+  EXPECT_TRUE(agg.shard(0).Add(Make("one", MetricType::kGauge, 1), kT0));
+  EXPECT_FALSE(agg.shard(0).Add(Make("two", MetricType::kGauge, 1), kT0));
+  std::vector<prometheus::MetricFamily> out;
+  Aggregator::Totals totals = agg.Collect(kT0, &out);
+  EXPECT_EQ(out.size(), 1u);
+  EXPECT_EQ((totals.drops[{"two", DropReason::kMetricLimit}]), 1u);
+}
+
+TEST(AggregatorTest, TtlExpiresWithFakeClockAndFreesCap) {
+  // The cap counts shard copies: the one label set held by both shards takes both slots.
+  Aggregator agg({/*series_limit_per_metric=*/2, 100}, 2);
+  MappedSample m = Make("t", MetricType::kCounter, 1);
+  m.ttl = seconds(60);
+  agg.shard(0).Add(m, kT0);
+  agg.shard(1).Add(m, kT0 + seconds(50));
+  Label l[] = {{"k", "new"}};
+  MappedSample n = Make("t", MetricType::kCounter, 1, l);
+  n.ttl = seconds(60);
+  EXPECT_FALSE(agg.shard(0).Add(n, kT0 + seconds(51)));  // cap full
+  std::vector<prometheus::MetricFamily> out;
+  agg.Collect(kT0 + seconds(100), &out);  // newest update 50 s old: kept, both shard copies
+  ASSERT_NE(Find(out, "t"), nullptr);
+  EXPECT_DOUBLE_EQ(Find(out, "t")->metric[0].counter.value, 2);
+  out.clear();
+  Aggregator::Totals totals = agg.Collect(kT0 + seconds(111), &out);
+  EXPECT_EQ(Find(out, "t"), nullptr);
+  EXPECT_EQ(totals.series, 0u);
+  // The cap slots are free again.
+  EXPECT_TRUE(agg.shard(0).Add(n, kT0 + seconds(112)));
+}
+
+TEST(AggregatorTest, NoTtlMeansForever) {
+  Aggregator agg({}, 1);
+  agg.shard(0).Add(Make("forever", MetricType::kGauge, 1), kT0);
+  std::vector<prometheus::MetricFamily> out;
+  agg.Collect(kT0 + std::chrono::hours(24 * 365), &out);
+  EXPECT_NE(Find(out, "forever"), nullptr);
+}
+
+}  // namespace
+}  // namespace beam_exporter::telemetry

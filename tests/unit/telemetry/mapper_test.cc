@@ -1,0 +1,233 @@
+#include "collectors/telemetry/mapper.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace beam_exporter::telemetry {
+namespace {
+
+MappingRules RulesFromYaml(const std::string& yaml) {
+  auto source = std::make_shared<ConfigSource>();
+  source->file = "test.yml";
+  ConfigMap root(YAML::Load(yaml), source, "");
+  MappingRules rules;
+  rules.AddRules(root.GetMapList("mappings"));
+  root.CheckNoUnknownKeys();
+  return rules;
+}
+
+Sample MakeSample(std::string_view name, SampleKind kind, double value, std::span<const Tag> tags = {},
+                  SampleSource source = SampleSource::kStatsd) {
+  Sample s;
+  s.name = name;
+  s.kind = kind;
+  s.value = value;
+  s.tags = tags;
+  s.source = source;
+  return s;
+}
+
+std::map<std::string, std::string> LabelMap(const MappedSample& m) {
+  std::map<std::string, std::string> out;
+  for (const Label& l : m.labels) out[std::string(l.name)] = std::string(l.value);
+  return out;
+}
+
+TEST(GlobMatchTest, SegmentsAndCaptures) {
+  std::vector<std::string> caps;
+  EXPECT_TRUE(GlobMatch("a.*.c", "a.b.c", &caps));
+  EXPECT_EQ(caps, (std::vector<std::string>{"a.b.c", "b"}));
+  EXPECT_FALSE(GlobMatch("a.*.c", "a.b.x.c", &caps));
+  EXPECT_FALSE(GlobMatch("a.*", "a", &caps));
+  EXPECT_FALSE(GlobMatch("a", "a.b", &caps));
+  EXPECT_TRUE(GlobMatch("http_*.*", "http_get.200", &caps));
+  EXPECT_EQ(caps, (std::vector<std::string>{"http_get.200", "get", "200"}));
+  EXPECT_TRUE(GlobMatch("*_time", "queue_time", &caps));
+  EXPECT_EQ(caps[1], "queue");
+  EXPECT_TRUE(GlobMatch("*", "", &caps));
+  EXPECT_FALSE(GlobMatch("ab*ba", "aba", &caps));
+}
+
+TEST(EscapeNameTest, LikeStatsdExporter) {
+  std::string out;
+  EscapeName("phoenix.endpoint.stop.duration", &out);
+  EXPECT_EQ(out, "phoenix_endpoint_stop_duration");
+  EscapeName("9lives-x", &out);
+  EXPECT_EQ(out, "_9lives_x");
+}
+
+TEST(MapperTest, DefaultRuleEscapesNameAndKeepsTags) {
+  MappingRules rules;
+  Mapper mapper(rules);
+  Tag tags[] = {{"method", "GET"}, {"status-code", "200"}, {"__secret", "x"}};
+  MappedSample m;
+  EXPECT_EQ(mapper.Map(MakeSample("phoenix.endpoint.stop.duration", SampleKind::kObserver, 0.5, tags), &m),
+            MapOutcome::kDefault);
+  EXPECT_EQ(m.name, "phoenix_endpoint_stop_duration");
+  EXPECT_EQ(m.type, MetricType::kHistogram);
+  EXPECT_EQ(*m.buckets, DefaultBuckets());
+  EXPECT_EQ(LabelMap(m), (std::map<std::string, std::string>{{"method", "GET"}, {"status_code", "200"}}));
+  EXPECT_EQ(mapper.Map(MakeSample("requests", SampleKind::kCounter, 1), &m), MapOutcome::kDefault);
+  EXPECT_EQ(m.name, "requests_total");
+  EXPECT_EQ(m.type, MetricType::kCounter);
+  EXPECT_EQ(mapper.Map(MakeSample("temp", SampleKind::kGauge, 1), &m), MapOutcome::kDefault);
+  EXPECT_EQ(m.type, MetricType::kGauge);
+}
+
+TEST(MapperTest, DuplicateTagLastWinsAndLabelsAreSorted) {
+  MappingRules rules;
+  Mapper mapper(rules);
+  Tag tags[] = {{"z", "1"}, {"a", "1"}, {"z", "2"}};
+  MappedSample m;
+  mapper.Map(MakeSample("x", SampleKind::kGauge, 1, tags), &m);
+  ASSERT_EQ(m.labels.size(), 2u);
+  EXPECT_EQ(m.labels[0].name, "a");
+  EXPECT_EQ(m.labels[1].name, "z");
+  EXPECT_EQ(m.labels[1].value, "2");
+}
+
+TEST(MapperTest, GlobRuleWithCapturesRecoversStandardFormatterLabels) {
+  MappingRules rules = RulesFromYaml(R"(
+mappings:
+  - match: phoenix.endpoint.stop.duration.*.*
+    name: phoenix_endpoint_request_duration_seconds
+    type: histogram
+    buckets: [0.1, 1]
+    labels: {method: "$1", status: "${2}"}
+)");
+  Mapper mapper(rules);
+  MappedSample m;
+  ASSERT_EQ(mapper.Map(MakeSample("phoenix.endpoint.stop.duration.GET.200", SampleKind::kObserver, 0.012), &m),
+            MapOutcome::kMapped);
+  EXPECT_EQ(m.name, "phoenix_endpoint_request_duration_seconds");
+  EXPECT_EQ(LabelMap(m), (std::map<std::string, std::string>{{"method", "GET"}, {"status", "200"}}));
+  EXPECT_EQ(*m.buckets, (std::vector<double>{0.1, 1}));
+  // Second call is served from the cache with the same result.
+  ASSERT_EQ(mapper.Map(MakeSample("phoenix.endpoint.stop.duration.POST.500", SampleKind::kObserver, 0.012), &m),
+            MapOutcome::kMapped);
+  EXPECT_EQ(LabelMap(m), (std::map<std::string, std::string>{{"method", "POST"}, {"status", "500"}}));
+}
+
+TEST(MapperTest, TagTemplatesConditionsAndUnits) {
+  MappingRules rules = RulesFromYaml(R"(
+mappings:
+  - match: phoenix.router_dispatch.stop.duration
+    match_source: native
+    name: http_seconds
+    labels: {route: "${route}", missing: "${nope}"}
+  - match: phoenix.router_dispatch.stop.duration
+    match_source: statsd
+    statsd_unit: milliseconds
+    name: http_seconds
+    labels: {route: "${route}"}
+  - match: jobs.*
+    match_tags: {state: failure}
+    name: jobs_failed
+    type: counter
+    labels: {}
+)");
+  Mapper mapper(rules);
+  Tag tags[] = {{"route", "/u/:id"}, {"method", "GET"}};
+  MappedSample m;
+  ASSERT_EQ(mapper.Map(MakeSample("phoenix.router_dispatch.stop.duration", SampleKind::kObserver, 250, tags), &m),
+            MapOutcome::kMapped);
+  EXPECT_DOUBLE_EQ(m.value, 0.25);  // statsd h in ms -> seconds
+  EXPECT_EQ(LabelMap(m), (std::map<std::string, std::string>{{"route", "/u/:id"}}));
+  Sample native = MakeSample("phoenix.router_dispatch.stop.duration", SampleKind::kObserver, 0.25, tags,
+                             SampleSource::kNative);
+  native.in_seconds = true;
+  ASSERT_EQ(mapper.Map(native, &m), MapOutcome::kMapped);
+  EXPECT_DOUBLE_EQ(m.value, 0.25);
+  EXPECT_EQ(LabelMap(m), (std::map<std::string, std::string>{{"missing", ""}, {"route", "/u/:id"}}));
+  // A statsd ms timer is already in seconds: statsd_unit does not apply twice.
+  Sample timer = MakeSample("phoenix.router_dispatch.stop.duration", SampleKind::kObserver, 0.25, tags);
+  timer.in_seconds = true;
+  mapper.Map(timer, &m);
+  EXPECT_DOUBLE_EQ(m.value, 0.25);
+
+  Tag failed[] = {{"state", "failure"}};
+  Tag ok[] = {{"state", "success"}};
+  ASSERT_EQ(mapper.Map(MakeSample("jobs.count", SampleKind::kGauge, 1, failed), &m), MapOutcome::kMapped);
+  EXPECT_EQ(m.name, "jobs_failed_total");
+  EXPECT_TRUE(m.labels.empty());
+  EXPECT_EQ(mapper.Map(MakeSample("jobs.count", SampleKind::kGauge, 1, ok), &m), MapOutcome::kDefault);
+}
+
+TEST(MapperTest, RegexRuleAndDrop) {
+  MappingRules rules = RulesFromYaml(R"(
+mappings:
+  - match: "^debug\\."
+    match_type: regex
+    action: drop
+  - match: "^app\\.(\\w+)\\.latency$"
+    match_type: regex
+    name: app_${1}_latency_seconds
+    ttl: 5m
+)");
+  Mapper mapper(rules);
+  MappedSample m;
+  EXPECT_EQ(mapper.Map(MakeSample("debug.anything", SampleKind::kCounter, 1), &m), MapOutcome::kDropped);
+  ASSERT_EQ(mapper.Map(MakeSample("app.checkout.latency", SampleKind::kObserver, 1), &m), MapOutcome::kMapped);
+  EXPECT_EQ(m.name, "app_checkout_latency_seconds");
+  EXPECT_EQ(m.ttl, std::chrono::minutes(5));
+}
+
+TEST(MapperTest, ExpansionIsEscapedAndReservedNamesRefused) {
+  MappingRules rules = RulesFromYaml(R"(
+mappings:
+  - match: "x.*"
+    name: "x_$1"
+  - match: "y.*"
+    name: "$1"
+)");
+  Mapper mapper(rules);
+  MappedSample m;
+  EXPECT_EQ(mapper.Map(MakeSample("x.a-b c", SampleKind::kGauge, 1), &m), MapOutcome::kMapped);
+  EXPECT_EQ(m.name, "x_a_b_c");
+  EXPECT_EQ(mapper.Map(MakeSample("y.", SampleKind::kGauge, 1), &m), MapOutcome::kInvalidName);
+  EXPECT_EQ(mapper.Map(MakeSample("beam_exporter.up", SampleKind::kGauge, 1), &m), MapOutcome::kInvalidName);
+  EXPECT_EQ(mapper.Map(MakeSample(std::string(2000, 'a'), SampleKind::kGauge, 1), &m), MapOutcome::kInvalidName);
+}
+
+TEST(MapperTest, BadRulesAreConfigErrorsWithFileAndLine) {
+  auto expect_error = [](const std::string& yaml, const std::string& fragment) {
+    try {
+      RulesFromYaml(yaml);
+      ADD_FAILURE() << "accepted: " << yaml;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("test.yml:"), std::string::npos) << e.what();
+    }
+  };
+  expect_error("mappings:\n  - name: x\n", "match");
+  expect_error("mappings:\n  - match: a\n    name: x\n    typo: 1\n", "typo");
+  expect_error("mappings:\n  - match: a\n    name: x-y\n", "name");
+  expect_error("mappings:\n  - match: a**\n    name: x\n", "glob");
+  expect_error("mappings:\n  - match: a..b\n    name: x\n", "glob");
+  expect_error("mappings:\n  - match: '('\n    match_type: regex\n    name: x\n", "regular expression");
+  expect_error("mappings:\n  - match: a\n    name: x\n    type: timer\n", "type");
+  expect_error("mappings:\n  - match: a\n    name: x\n    buckets: [2, 1]\n", "increasing");
+  expect_error("mappings:\n  - match: a\n    name: x\n    labels: {9bad: v}\n", "label");
+  expect_error("mappings:\n  - match: a\n    name: beam_exporter_x\n", "reserved");
+  expect_error("mappings:\n  - match: a\n    name: x\n    statsd_unit: hours\n", "statsd_unit");
+  expect_error("mappings:\n  - match: a\n    name: x_total\n    type: gauge\n", "_total");
+}
+
+TEST(MapperTest, ShippedPresetsLoad) {
+  for (const char* preset : {"phoenix", "live_view", "ecto", "oban", "logger"}) {
+    MappingRules rules;
+    EXPECT_NO_THROW(rules.AddFile(std::string(BEAM_EXPORTER_SOURCE_DIR) + "/config/mappings/" + preset + ".yml"))
+        << preset;
+    EXPECT_FALSE(rules.rules.empty()) << preset;
+  }
+}
+
+TEST(MapperTest, MissingMappingFileIsAConfigError) {
+  MappingRules rules;
+  EXPECT_THROW(rules.AddFile("/nonexistent/mapping.yml"), ConfigError);
+}
+
+}  // namespace
+}  // namespace beam_exporter::telemetry
