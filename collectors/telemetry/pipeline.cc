@@ -20,28 +20,6 @@ std::string Quote(std::string_view text) {
 
 }  // namespace
 
-std::string_view PacketDropName(PacketDrop drop) {
-  switch (drop) {
-    case PacketDrop::kTooLarge: return "too_large";
-    case PacketDrop::kUnsupportedVersion: return "unsupported_version";
-    case PacketDrop::kMalformedEtf: return "malformed_etf";
-    case PacketDrop::kEtfLimitExceeded: return "etf_limit_exceeded";
-    case PacketDrop::kCount: break;
-  }
-  return "unknown";
-}
-
-std::string_view SampleOutcomeName(SampleOutcome outcome) {
-  switch (outcome) {
-    case SampleOutcome::kMapped: return "mapped";
-    case SampleOutcome::kDefault: return "unmapped";
-    case SampleOutcome::kDropped: return "dropped_by_rule";
-    case SampleOutcome::kInvalidName: return "invalid_name";
-    case SampleOutcome::kCount: break;
-  }
-  return "unknown";
-}
-
 Pipeline::Pipeline(StatsdDialects dialects, const MappingRules& rules, Aggregator::Shard* shard, IngestStats* stats)
     : parser_(dialects), decoder_(), mapper_(rules), shard_(shard), stats_(stats) {}
 
@@ -104,7 +82,7 @@ void Pipeline::ProcessLine(std::string_view line) {
 
 bool Pipeline::ProcessCachedLine(std::string_view line, size_t colon, size_t bar) {
   line_key_.assign(line.substr(0, colon));
-  line_key_.push_back('\x01');
+  line_key_.push_back('\n');  // never inside a line, so keys of different lines differ
   line_key_.append(line.substr(bar));
   auto it = line_cache_.find(line_key_);
   if (it == line_cache_.end()) return false;

@@ -1,5 +1,6 @@
 #include "collectors/telemetry/telemetry_collector.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>

@@ -152,6 +152,7 @@ void Listener::Start() {
       if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
         throw SocketError("cannot bind unixgram", options_.unixgram_path);
       }
+      unixgram_bound_ = true;
       readers.push_back({fd, pipelines_.at(next++), false});
     }
     if (!options_.tcp_address.empty()) {
@@ -192,7 +193,9 @@ void Listener::Stop() {
   threads_.clear();
   for (int fd : fds_) close(fd);
   fds_.clear();
-  if (!options_.unixgram_path.empty()) unlink(options_.unixgram_path.c_str());
+  // Only a path we created: a path that existed before Start() belongs to someone else.
+  if (unixgram_bound_) unlink(options_.unixgram_path.c_str());
+  unixgram_bound_ = false;
   if (wake_fd_ >= 0) close(wake_fd_);
   wake_fd_ = -1;
 }

@@ -59,6 +59,7 @@ class Listener {
   int wake_fd_ = -1;
   int granted_rcvbuf_ = 0;
   int udp_port_ = 0;
+  bool unixgram_bound_ = false;
   std::vector<std::thread> threads_;
 };
 

@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/beam-exporter-image.XXXXXX)
 cleanup() {
   [ -n "${exporter:-}" ] && kill "$exporter" 2>/dev/null
-  [ -n "${node:-}" ] && kill "$node" 2>/dev/null
+  [ -n "${node:-}" ] && kill -9 "$node" 2>/dev/null
   [ -n "${ctr:-}" ] && podman rm -f "$ctr" >/dev/null 2>&1
   rm -rf "$work"
 }

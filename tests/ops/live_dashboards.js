@@ -187,7 +187,7 @@ async function main() {
     console.log(`measured ${q} = ${res.data.result.map((r) => r.value[1]).join(', ')}`);
   }
   console.log(`live dashboards: ${panels} panels, ${targets} queries; queries without data in panels that have data: ${emptyTargets.length ? emptyTargets.join(', ') : 'none'}`);
-  f.finish();
+  return f;
 }
 
 function cleanup() {
@@ -195,7 +195,8 @@ function cleanup() {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 
-main().then(cleanup, (e) => {
+// finish() exits the process, so the children are stopped first.
+main().then((f) => { cleanup(); f.finish(); }, (e) => {
   console.error(e.stack || e);
   for (const name of ['beam_exporter', 'prometheus', 'erl']) console.error(`--- ${name} log (tail) ---\n${logOf(name).slice(-3000)}`);
   cleanup();

@@ -1,6 +1,7 @@
 // In-process CPU cost per line of each stage, on the ingest benchmark's DogStatsD traffic:
 // parse only (the baseline), parse + map, and the whole pipeline (parse, map, aggregate; with
-// its line cache, which skips parsing tags and mapping for lines seen before).
+// its line cache, which skips parsing tags and mapping for lines seen before); then the native
+// form per event: decode only, and the whole pipeline (no line cache on that path).
 // No sockets: this isolates our code from the kernel. Ratios are against parse-only in the
 // same run.
 //   telemetry_pipeline_bench [--seconds=2]
@@ -17,6 +18,8 @@
 #include "collectors/telemetry/mapper.h"
 #include "collectors/telemetry/pipeline.h"
 #include "collectors/telemetry/statsd_line.h"
+
+#include <ei.h>
 
 using namespace beam_exporter::telemetry;
 using Clock = std::chrono::steady_clock;
@@ -40,6 +43,45 @@ std::vector<std::string> Datagrams(size_t* lines) {
     }
     body.pop_back();
     out.push_back(body);
+  }
+  return out;
+}
+
+// Native datagrams of 20 router-dispatch events each (one duration measurement, 3 metadata).
+std::vector<std::string> NativeDatagrams(size_t* events) {
+  std::vector<std::string> out;
+  *events = 0;
+  size_t seq = 0;
+  for (int d = 0; d < 128; ++d) {
+    ei_x_buff x;
+    ei_x_new_with_version(&x);
+    ei_x_encode_tuple_header(&x, 2);
+    ei_x_encode_atom(&x, "app@127.0.0.1");
+    ei_x_encode_list_header(&x, 20);
+    for (int e = 0; e < 20; ++e, ++seq) {
+      ei_x_encode_tuple_header(&x, 4);
+      ei_x_encode_list_header(&x, 3);
+      ei_x_encode_atom(&x, "phoenix");
+      ei_x_encode_atom(&x, "router_dispatch");
+      ei_x_encode_atom(&x, "stop");
+      ei_x_encode_empty_list(&x);
+      ei_x_encode_map_header(&x, 1);
+      ei_x_encode_atom(&x, "duration");
+      ei_x_encode_double(&x, 0.001 * static_cast<double>(seq % 900));
+      ei_x_encode_map_header(&x, 3);
+      ei_x_encode_atom(&x, "method");
+      ei_x_encode_binary(&x, seq % 3 == 0 ? "POST" : "GET", seq % 3 == 0 ? 4 : 3);
+      std::string route = "/api/v1/items/" + std::to_string((seq * 7) % 50);
+      ei_x_encode_atom(&x, "route");
+      ei_x_encode_binary(&x, route.data(), static_cast<long>(route.size()));
+      ei_x_encode_atom(&x, "status");
+      ei_x_encode_long(&x, seq % 11 == 0 ? 500 : 200);
+      ei_x_encode_long(&x, static_cast<long>(seq));
+      ++*events;
+    }
+    ei_x_encode_empty_list(&x);
+    out.push_back("BXT1" + std::string(x.buff, static_cast<size_t>(x.index)));
+    ei_x_free(&x);
   }
   return out;
 }
@@ -108,9 +150,21 @@ int main(int argc, char** argv) {
   double full = NsPerLine(lines, seconds, [&] {
     for (const auto& d : datagrams) pipeline.Process(d, now);
   });
+  size_t events = 0;
+  std::vector<std::string> native = NativeDatagrams(&events);
+  EtfDecoder decoder;
+  double decode = NsPerLine(events, seconds, [&] {
+    for (const auto& d : native) decoder.Decode(d, counting);
+  });
+  double native_full = NsPerLine(events, seconds, [&] {
+    for (const auto& d : native) pipeline.Process(d, now);
+  });
   std::printf("| stage | ns/line | lines per CPU-second | vs parse |\n|---|---|---|---|\n");
   std::printf("| parse | %.0f | %.3g | 1.00 |\n", parse, 1e9 / parse);
   std::printf("| parse + map | %.0f | %.3g | %.2f |\n", map, 1e9 / map, map / parse);
   std::printf("| parse + map + aggregate | %.0f | %.3g | %.2f |\n", full, 1e9 / full, full / parse);
+  std::printf("| native: decode (per event) | %.0f | %.3g | %.2f |\n", decode, 1e9 / decode, decode / parse);
+  std::printf("| native: decode + map + aggregate (per event) | %.0f | %.3g | %.2f |\n", native_full, 1e9 / native_full,
+              native_full / parse);
   return 0;
 }

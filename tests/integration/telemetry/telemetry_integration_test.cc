@@ -238,6 +238,10 @@ TEST(TelemetryIntegrationTest, TcpAndUnixDatagramInputs) {
     std::strncpy(a.sun_path, sock.c_str(), sizeof a.sun_path - 1);
     std::string d = "unix.hits:4|c";
     ASSERT_EQ(sendto(fd, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a), static_cast<ssize_t>(d.size()));
+    // Larger than the 64 KiB receive slot: truncated by the kernel, counted as too_large.
+    std::string big = "unix.big:1|c\n" + std::string(70000, 'x');
+    ASSERT_EQ(sendto(fd, big.data(), big.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a),
+              static_cast<ssize_t>(big.size()));
     close(fd);
   }
   std::string m;
@@ -247,6 +251,12 @@ TEST(TelemetryIntegrationTest, TcpAndUnixDatagramInputs) {
   }, milliseconds(5000));
   EXPECT_EQ(SampleValue(m, "tcp_hits_total"), 10) << m;
   EXPECT_EQ(SampleValue(m, "unix_hits_total"), 4);
+  WaitUntil([&] {
+    m = e.Metrics();
+    return SampleValue(m, "beam_exporter_telemetry_packets_dropped_total{reason=\"too_large\"}") == 1;
+  }, milliseconds(5000));
+  EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_packets_dropped_total{reason=\"too_large\"}"), 1) << m;
+  EXPECT_TRUE(std::isnan(SampleValue(m, "unix_big_total")));
   fs::remove_all(dir);
 }
 
@@ -259,6 +269,21 @@ TEST(TelemetryIntegrationTest, SeveralReadersShareThePortAndMerge) {
   EXPECT_EQ(SampleValue(m, "multi_hits_total"), 30) << m;
   EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_packets_total"), 30);
   EXPECT_FALSE(std::isnan(SampleValue(m, "multi_level")));
+}
+
+TEST(TelemetryIntegrationTest, DialectsBucketsAndInlineRulesFromConfig) {
+  TelemetryExporter e("    dialects: {influxdb: false}\n    default_buckets: [1, 2]\n"
+                      "    mappings:\n      - match: phoenix.endpoint.stop.duration\n        name: my_endpoint_seconds\n"
+                      "        labels: {}\n");
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  e.Send("foo,k=v:1|c\nlat:1.5|h\nphoenix.endpoint.stop.duration:0.5|h|#method:GET");
+  std::string m = e.MetricsAfterPackets(1);
+  EXPECT_EQ(SampleValue(m, "foo_k_v_total"), 1) << m;  // InfluxDB tags off: part of the name
+  EXPECT_EQ(SampleValue(m, "lat_bucket{le=\"1\"}"), 0);
+  EXPECT_EQ(SampleValue(m, "lat_bucket{le=\"2\"}"), 1);
+  // Inline rules come before the presets' rule for the same name.
+  EXPECT_EQ(SampleValue(m, "my_endpoint_seconds_count"), 1);
+  EXPECT_TRUE(std::isnan(SampleValue(m, "phoenix_endpoint_request_duration_seconds_count{method=\"GET\",status=\"\"}")));
 }
 
 TEST(TelemetryIntegrationTest, BusyUdpPortIsAStartupError) {
@@ -276,6 +301,23 @@ TEST(TelemetryIntegrationTest, BusyUdpPortIsAStartupError) {
   ASSERT_TRUE(status.has_value()) << "exporter kept running with its UDP port taken";
   EXPECT_NE(*status, 0);
   EXPECT_NE(p.Output().find("cannot bind UDP"), std::string::npos) << p.Output();
+}
+
+TEST(TelemetryIntegrationTest, ExistingUnixgramPathIsAStartupErrorAndLeftAlone) {
+  fs::path dir = TempDir();
+  fs::path taken = dir / "taken.sock";
+  std::ofstream(taken) << "someone else's";
+  fs::path config = dir / "c.yml";
+  std::ofstream(config) << "collectors:\n  telemetry:\n    listen_unixgram: " << taken.string() << "\n";
+  Subprocess p({kExporterBinary, "--config.file=" + config.string(),
+                "--web.listen-address=127.0.0.1:" + std::to_string(FreeTcpPort()), "--no-collector.beam",
+                "--telemetry.listen-udp=127.0.0.1:" + std::to_string(FreeUdpPort())});
+  std::optional<int> status = p.Wait(milliseconds(10000));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_NE(*status, 0);
+  EXPECT_NE(p.Output().find("already exists"), std::string::npos) << p.Output();
+  EXPECT_TRUE(fs::exists(taken));
+  fs::remove_all(dir);
 }
 
 TEST(TelemetryIntegrationTest, MappingFilesRelativeToConfigAndBadRuleRejected) {
