@@ -9,6 +9,11 @@
 #include <thread>
 
 namespace beam_exporter::testing {
+namespace {
+// erl_call resolves this machine's own host name and crashes (SIGSEGV) when it cannot.
+constexpr const char* kErlCallCrashHint =
+    " (erl_call crashed: does this machine's host name resolve? Check /etc/hosts)";
+}  // namespace
 
 std::string RandomToken(size_t length) {
   static const char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -31,7 +36,9 @@ ErlangNode::ErlangNode(std::vector<std::string> extra_args, std::string name)
   }
   chmod(cookie_file_.c_str(), 0600);
   Launch();
-  if (!WaitReady()) throw std::runtime_error("erlang node " + name_ + " did not start: " + process_->Output());
+  if (!WaitReady()) {
+    throw std::runtime_error("erlang node " + name_ + " did not start: " + process_->Output() + last_eval_error_);
+  }
 }
 
 ErlangNode::~ErlangNode() {
@@ -47,7 +54,10 @@ void ErlangNode::Launch() {
 
 std::string ErlangNode::Eval(const std::string& exprs, std::chrono::milliseconds timeout) {
   CommandResult r = RunCommand({"erl_call", "-name", name_, "-c", cookie_, "-e"}, timeout, {}, exprs + "\n");  // erl_call -e needs the final newline
-  if (r.status != 0) throw std::runtime_error("erl_call failed (" + std::to_string(r.status) + "): " + r.output);
+  if (r.status != 0) {
+    throw std::runtime_error("erl_call failed (" + std::to_string(r.status) + "): " + r.output +
+                             (r.status == 128 + 11 ? kErlCallCrashHint : ""));
+  }
   while (!r.output.empty() && (r.output.back() == '\n' || r.output.back() == '\r')) r.output.pop_back();
   return r.output;
 }
@@ -59,6 +69,8 @@ bool ErlangNode::WaitReady(std::chrono::milliseconds timeout) {
     CommandResult r = RunCommand({"erl_call", "-name", name_, "-c", cookie_, "-e"},
                                  std::chrono::milliseconds(3000), {}, "ok.\n");
     if (r.status == 0 && r.output.find("ok") != std::string::npos) return true;
+    last_eval_error_ = "; last erl_call: status " + std::to_string(r.status) + " " + r.output +
+                       (r.status == 128 + 11 ? kErlCallCrashHint : "");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return false;
@@ -69,7 +81,9 @@ void ErlangNode::Kill() { process_->Stop(std::chrono::milliseconds(0)); }
 void ErlangNode::Restart() {
   Kill();
   Launch();
-  if (!WaitReady()) throw std::runtime_error("erlang node " + name_ + " did not restart: " + process_->Output());
+  if (!WaitReady()) {
+    throw std::runtime_error("erlang node " + name_ + " did not restart: " + process_->Output() + last_eval_error_);
+  }
 }
 
 }  // namespace beam_exporter::testing

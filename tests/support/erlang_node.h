@@ -40,6 +40,7 @@ class ErlangNode {
   std::string cookie_;
   std::string cookie_file_;
   std::unique_ptr<Subprocess> process_;
+  std::string last_eval_error_;  // why the last readiness probe failed, for error messages
 };
 
 // A random alphanumeric token, for node names and cookies.

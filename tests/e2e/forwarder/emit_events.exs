@@ -1,5 +1,6 @@
 # The Elixir side of forwarder_e2e_test: a real node running BeamExporter.Forwarder emits real
-# :telemetry events and one real GenServer.call-timeout crash, then flushes and exits.
+# :telemetry events and one real GenServer.call-timeout crash (calling the registered E2E.Slow),
+# then flushes and exits.
 #   mix run emit_events.exs PORT      (from collectors/telemetry/forwarder, via ./run-emitter)
 [port] = System.argv()
 {:ok, _} = BeamExporter.Forwarder.start_link(port: String.to_integer(port), presets: [:phoenix, :logger])
@@ -35,8 +36,9 @@ defmodule E2E.Caller do
   def handle_cast(:go, slow), do: {:noreply, GenServer.call(slow, :block, 50) && slow}
 end
 
-{:ok, slow} = GenServer.start(E2E.Slow, nil)
-{:ok, caller} = GenServer.start(E2E.Caller, slow)
+# Registered, so the crash names the called server (server="E2E.Slow").
+{:ok, _} = GenServer.start(E2E.Slow, nil, name: E2E.Slow)
+{:ok, caller} = GenServer.start(E2E.Caller, E2E.Slow)
 ref = Process.monitor(caller)
 GenServer.cast(caller, :go)
 receive do

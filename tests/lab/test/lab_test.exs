@@ -92,7 +92,7 @@ defmodule LabTest do
              fn ->
                Enum.find(
                  events_named([:beam_exporter, :logger, :crash]),
-                 &match?({_, _, %{reason: "timeout"}, _}, &1)
+                 &match?({_, _, %{reason: "timeout", server: "Lab.SlowServer"}, _}, &1)
                )
              end,
              15_000
@@ -165,13 +165,14 @@ defmodule LabTest do
     schedulers = System.schedulers_online()
     Lab.Faults.set(:overload, true)
 
+    # The burners first (an earlier test's load may already have filled the run queues).
+    burners = wait_until(fn -> running_burners() end, 10_000)
+    assert length(burners) == 6 * schedulers
+
     assert wait_until(
              fn -> :erlang.statistics(:total_run_queue_lengths) > 2 * schedulers end,
              10_000
            )
-
-    burners = :sys.get_state(Lab.Burner)
-    assert length(burners) == 6 * schedulers
 
     Lab.Faults.set(:overload, false)
     assert wait_until(fn -> not Enum.any?(burners, &Process.alive?/1) end, 10_000)
@@ -202,6 +203,14 @@ defmodule LabTest do
     for {_, _, %{reason: "heartbeat_timeout"}, _} = e <-
           events_named([:beam_exporter, :socket, :disconnect]),
         do: e
+  end
+
+  # The burner pids once Lab.Burner has started them, else false.
+  defp running_burners do
+    case :sys.get_state(Lab.Burner) do
+      [] -> false
+      burners -> burners
+    end
   end
 
   defp queue_len(pid), do: elem(Process.info(pid, :message_queue_len), 1)

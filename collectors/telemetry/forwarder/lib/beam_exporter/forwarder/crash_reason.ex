@@ -21,12 +21,16 @@ defmodule BeamExporter.Forwarder.CrashReason do
     end
   end
 
-  # gen_server terminate reasons and emulator reports carry `{reason, stacktrace}`.
-  defp unwrap({reason, stack}) when is_list(stack) and stack != [] do
+  @doc """
+  The reason without the stacktrace that gen_server terminate reasons and emulator reports wrap
+  it in (`{reason, stacktrace}`); any other term as it is.
+  """
+  @spec unwrap(term) :: term
+  def unwrap({reason, stack}) when is_list(stack) and stack != [] do
     if stacktrace?(stack), do: reason, else: {reason, stack}
   end
 
-  defp unwrap(reason), do: reason
+  def unwrap(reason), do: reason
 
   defp stacktrace?([{m, f, a, loc} | _]) when is_atom(m) and is_atom(f) and is_list(loc),
     do: is_integer(a) or is_list(a)

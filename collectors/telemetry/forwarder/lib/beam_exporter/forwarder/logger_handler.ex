@@ -3,7 +3,8 @@ defmodule BeamExporter.Forwarder.LoggerHandler do
   An OTP `:logger` handler (installed by the `:logger` preset) that turns crash reports,
   supervisor child restarts and error-level messages into `:telemetry` events:
 
-    * `[:beam_exporter, :logger, :crash]` `%{count: 1}`, `%{reason: "timeout" | ...}`
+    * `[:beam_exporter, :logger, :crash]` `%{count: 1}`, `%{reason: "timeout" | ..., server: s}`
+      (`s` names the called server of a call timeout, `""` otherwise)
     * `[:beam_exporter, :logger, :supervisor_restart]` `%{count: 1}`, `%{supervisor: s, child: c}`
     * `[:beam_exporter, :logger, :message]` `%{count: 1}`, `%{level: "error" | "critical" | ...}`
 

@@ -2,10 +2,11 @@ defmodule BeamExporter.Forwarder.LoggerReport do
   @moduledoc """
   Classifies an OTP `:logger` event (pure) into the forwarder's logger telemetry events:
 
-    * `{:crash, %{reason: r}}` for a proc_lib crash report (every gen_server, gen_statem, Task or
-      proc_lib process that dies abnormally writes one, after its own terminate report, so
-      counting these counts each crash once) and for the emulator's error report of a plain
-      `spawn`ed process;
+    * `{:crash, %{reason: r, server: s}}` for a proc_lib crash report (every gen_server,
+      gen_statem, Task or proc_lib process that dies abnormally writes one, after its own
+      terminate report, so counting these counts each crash once) and for the emulator's error
+      report of a plain `spawn`ed process; `server` names the called server of a call timeout
+      (`CalledServer`), `""` for any other reason;
     * `{:supervisor_restart, %{supervisor: s, child: c}}` for supervisor reports whose context is
       `child_terminated` or `start_error`;
     * `:ignore` otherwise.
@@ -13,13 +14,13 @@ defmodule BeamExporter.Forwarder.LoggerReport do
   Every error-or-worse event is also counted as a message by the caller.
   """
 
-  alias BeamExporter.Forwarder.{CrashReason, Labels}
+  alias BeamExporter.Forwarder.{CalledServer, CrashReason, Labels}
 
   @spec classify(:logger.log_event()) ::
           {:crash, map} | {:supervisor_restart, map} | :ignore
   def classify(%{msg: {:report, %{label: {:proc_lib, :crash}, report: [info | _]}}})
       when is_list(info) do
-    {:crash, %{reason: crash_reason(info[:error_info])}}
+    {:crash, crash(info[:error_info])}
   end
 
   def classify(%{msg: {:report, %{label: {:supervisor, context}, report: report}}})
@@ -35,13 +36,15 @@ defmodule BeamExporter.Forwarder.LoggerReport do
         msg: {format, [_ | _] = args}
       })
       when is_list(format) do
-    {:crash, %{reason: CrashReason.normalize(:error, List.last(args))}}
+    {:crash, crash({:error, List.last(args), []})}
   end
 
   def classify(_event), do: :ignore
 
-  defp crash_reason({class, reason, _stack}), do: CrashReason.normalize(class, reason)
-  defp crash_reason(_), do: "other"
+  defp crash({class, reason, _stack}),
+    do: %{reason: CrashReason.normalize(class, reason), server: CalledServer.of_reason(reason)}
+
+  defp crash(_), do: %{reason: "other", server: ""}
 
   # `{:local, name}`, `{:global, name}`, `{:via, mod, name}`, or `{pid, module}` when unnamed.
   defp supervisor_name({:local, name}), do: Labels.module_name(name)

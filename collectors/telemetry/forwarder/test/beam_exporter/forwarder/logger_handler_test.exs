@@ -32,25 +32,38 @@ defmodule BeamExporter.Forwarder.LoggerHandlerTest do
 
   defp named(events, name), do: for({^name, _, _, _} = e <- events, do: e)
 
-  test "a real GenServer.call timeout produces exactly one crash event with reason timeout", %{
-    socket: socket
-  } do
-    {:ok, slow} = GenServer.start(Slow, nil)
-    {:ok, caller} = GenServer.start(Caller, slow)
+  # Starts Slow (registered as `name`, or unnamed when nil) and a Caller that calls it by
+  # `name` (or pid) and crashes on the timeout; returns the events forwarded meanwhile.
+  defp call_timeout_events(socket, name) do
+    opts = if name, do: [name: name], else: []
+    slow = start_supervised!(%{id: Slow, start: {GenServer, :start_link, [Slow, nil, opts]}})
+    {:ok, caller} = GenServer.start(Caller, name || slow)
     ref = Process.monitor(caller)
     GenServer.cast(caller, :call_slow)
     assert_receive {:DOWN, ^ref, :process, ^caller, {:timeout, {GenServer, :call, _}}}, 2000
 
     Forwarder.flush(:logger_test)
-    events = UdpSink.events(socket, 500)
+    UdpSink.events(socket, 500)
+  end
 
-    assert [{_, %{count: 1}, %{reason: "timeout"}, _}] =
-             named(events, [:beam_exporter, :logger, :crash])
+  test "a real GenServer.call timeout produces exactly one crash event with reason timeout, naming the registered server",
+       %{socket: socket} do
+    events = call_timeout_events(socket, Slow)
+
+    assert [{_, %{count: 1}, meta, _}] = named(events, [:beam_exporter, :logger, :crash])
+    assert meta == %{reason: "timeout", server: "BeamExporter.Forwarder.LoggerHandlerTest.Slow"}
 
     messages = named(events, [:beam_exporter, :logger, :message])
 
     assert messages != [] and
              Enum.all?(messages, fn {_, _, meta, _} -> meta == %{level: "error"} end)
+  end
+
+  test "a real GenServer.call timeout on an unnamed server names it 'pid'", %{socket: socket} do
+    events = call_timeout_events(socket, nil)
+
+    assert [{_, _, %{reason: "timeout", server: "pid"}, _}] =
+             named(events, [:beam_exporter, :logger, :crash])
   end
 
   test "real supervisor restarts produce restart events naming supervisor and child", %{
@@ -87,7 +100,7 @@ defmodule BeamExporter.Forwarder.LoggerHandlerTest do
     Process.sleep(200)
     Forwarder.flush(:logger_test)
 
-    assert [{_, _, %{reason: "badarg"}, _}] =
+    assert [{_, _, %{reason: "badarg", server: ""}, _}] =
              named(UdpSink.events(socket, 500), [:beam_exporter, :logger, :crash])
   end
 

@@ -20,14 +20,31 @@ defmodule BeamExporter.Forwarder.LoggerReportTest do
     %{level: :error, msg: {:report, %{label: {:supervisor, context}, report: report}}, meta: %{}}
   end
 
-  test "a proc_lib crash report becomes a crash with a normalised reason" do
+  test "a proc_lib crash report becomes a crash with a normalised reason and the called server" do
+    assert LoggerReport.classify(
+             crash_report(:exit, {:timeout, {GenServer, :call, [MyApp.Slow, :x, 5000]}})
+           ) ==
+             {:crash, %{reason: "timeout", server: "MyApp.Slow"}}
+
     assert LoggerReport.classify(
              crash_report(:exit, {:timeout, {GenServer, :call, [self(), :x, 5000]}})
            ) ==
-             {:crash, %{reason: "timeout"}}
+             {:crash, %{reason: "timeout", server: "pid"}}
 
     assert LoggerReport.classify(crash_report(:error, %RuntimeError{})) ==
-             {:crash, %{reason: "error"}}
+             {:crash, %{reason: "error", server: ""}}
+  end
+
+  test "a crash report without error_info is an 'other' crash without server" do
+    report = [[initial_call: {M, :init, [:x]}, pid: self()], []]
+
+    event = %{
+      level: :error,
+      msg: {:report, %{label: {:proc_lib, :crash}, report: report}},
+      meta: %{}
+    }
+
+    assert LoggerReport.classify(event) == {:crash, %{reason: "other", server: ""}}
   end
 
   test "the emulator's error report for a spawned process becomes a crash" do
@@ -39,7 +56,7 @@ defmodule BeamExporter.Forwarder.LoggerReportTest do
       meta: %{error_logger: %{emulator: true, tag: :error}}
     }
 
-    assert LoggerReport.classify(event) == {:crash, %{reason: "badarg"}}
+    assert LoggerReport.classify(event) == {:crash, %{reason: "badarg", server: ""}}
   end
 
   test "child_terminated and start_error supervisor reports become restarts named by supervisor and child" do
