@@ -42,16 +42,7 @@ void Pipeline::ProcessPacket(std::string_view datagram) {
     }
     return;
   }
-  uint64_t lines = 0;
-  while (!datagram.empty()) {
-    size_t nl = datagram.find('\n');
-    std::string_view line = datagram.substr(0, nl);
-    datagram.remove_prefix(nl == std::string_view::npos ? datagram.size() : nl + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) continue;
-    ++lines;
-    ProcessLine(line);
-  }
+  const uint64_t lines = ForEachLine(datagram, [this](std::string_view line) { ProcessLine(line); });
   IngestStats::Bump(stats_->lines, lines);
 }
 

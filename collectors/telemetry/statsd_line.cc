@@ -98,17 +98,7 @@ StatsdParser::StatsdParser(StatsdDialects dialects) : dialects_(dialects) {
 }
 
 size_t StatsdParser::ParseDatagram(std::string_view datagram, StatsdSink& sink) {
-  size_t lines = 0;
-  while (!datagram.empty()) {
-    size_t nl = datagram.find('\n');
-    std::string_view line = datagram.substr(0, nl);
-    datagram.remove_prefix(nl == std::string_view::npos ? datagram.size() : nl + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) continue;
-    ++lines;
-    ParseLine(line, sink);
-  }
-  return lines;
+  return ForEachLine(datagram, [&](std::string_view line) { ParseLine(line, sink); });
 }
 
 void StatsdParser::ParseKeyValueTags(std::string_view text, char separator, std::string_view line,

@@ -14,6 +14,23 @@
 
 namespace beam_exporter::telemetry {
 
+// Calls on_line(line) for each non-empty line of a datagram split on '\n' (a trailing '\r' is
+// dropped: some senders end lines with "\r\n"). Returns how many lines it passed on.
+template <typename OnLine>
+size_t ForEachLine(std::string_view datagram, OnLine&& on_line) {
+  size_t lines = 0;
+  while (!datagram.empty()) {
+    size_t nl = datagram.find('\n');
+    std::string_view line = datagram.substr(0, nl);
+    datagram.remove_prefix(nl == std::string_view::npos ? datagram.size() : nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    ++lines;
+    on_line(line);
+  }
+  return lines;
+}
+
 enum class LineError : uint8_t {
   kMalformedLine,         // no ':' / empty name / invalid UTF-8
   kMixedTaggingStyles,    // name-embedded tags and |# tags on one line

@@ -112,6 +112,32 @@ class Lab {
     return out;
   }
 
+  // Prints the firing alert (labels and description) and the series of `promql`, as evidence for
+  // docs/incident-lab.md.
+  void PrintEvidence(const std::string& alert, const std::string& promql) {
+    for (const YAML::Node& a : prometheus_->FiringAlerts(alert)) {
+      std::cout << "[ evidence ] ALERTS{";
+      bool first = true;
+      for (const auto& kv : a["labels"]) {
+        std::cout << (first ? "" : ",") << kv.first.as<std::string>() << "=\"" << kv.second.as<std::string>() << "\"";
+        first = false;
+      }
+      std::cout << "} " << a["annotations"]["description"].as<std::string>("") << "\n";
+    }
+    YAML::Node result = prometheus_->Query(promql);
+    if (!result.IsDefined() || !result.IsSequence()) return;
+    for (const auto& r : result) {
+      std::cout << "[ evidence ] " << r["metric"]["__name__"].as<std::string>("") << "{";
+      bool first = true;
+      for (const auto& kv : r["metric"]) {
+        if (kv.first.as<std::string>() == "__name__") continue;
+        std::cout << (first ? "" : ",") << kv.first.as<std::string>() << "=\"" << kv.second.as<std::string>() << "\"";
+        first = false;
+      }
+      std::cout << "} " << r["value"][1].as<std::string>() << "\n";
+    }
+  }
+
   std::string Logs() { return (lab_ ? lab_->Output() : "") + (exporter_ ? exporter_->Output() : ""); }
   const std::string& node() const { return node_; }
 
@@ -141,13 +167,16 @@ class LabAlertsTest : public ::testing::Test {
 
   // Switches `fault` on, waits for `alert` with `labels` to fire, switches it off and waits for
   // `recovered`. Reports how long each phase took.
+  // `evidence`: a PromQL query whose series are printed when the alert fires.
   void Scenario(const std::string& fault, const std::string& alert, const std::map<std::string, std::string>& labels,
-                seconds fire_within, const std::function<bool()>& recovered, seconds recover_within) {
+                seconds fire_within, const std::function<bool()>& recovered, seconds recover_within,
+                const std::string& evidence) {
     ASSERT_FALSE(lab->Firing(alert)) << alert << " fires before " << fault << " is switched on";
     const auto t0 = std::chrono::steady_clock::now();
     ASSERT_TRUE(lab->Fault(fault, true)) << lab->Logs();
     const bool fired = WaitUntil([&] { return lab->Firing(alert, labels); }, fire_within);
     const auto t1 = std::chrono::steady_clock::now();
+    if (fired) lab->PrintEvidence(alert, evidence);
     ASSERT_TRUE(lab->Fault(fault, false));
     EXPECT_TRUE(fired) << alert << " did not fire within " << fire_within.count() << " s of " << fault;
     const bool back = WaitUntil(recovered, recover_within);
@@ -171,19 +200,21 @@ TEST_F(LabAlertsTest, HealthyBaselineFiresNothing) {
 
 TEST_F(LabAlertsTest, MailboxOverflowNamesTheConsumer) {
   Scenario("mailbox_overflow", "BeamProcessMailboxBacklog", {{"process", "Elixir.Lab.MailboxConsumer"}}, seconds(60),
-           [] { return !lab->Firing("BeamProcessMailboxBacklog"); }, seconds(60));
+           [] { return !lab->Firing("BeamProcessMailboxBacklog"); }, seconds(60),
+           "topk(1, erlang_vm_top_process_message_queue_length)");
 }
 
 TEST_F(LabAlertsTest, GenServerTimeoutsFire) {
   Scenario("genserver_timeout", "BeamGenServerCallTimeouts", {{"server", "Lab.SlowServer"}}, seconds(60),
            [] { return lab->Scalar("sum(rate(beam_crash_reports_total{reason=\"timeout\"}[5s]))") == 0; },
-           seconds(60));
+           seconds(60), "beam_crash_reports_total{reason=\"timeout\"}");
 }
 
 TEST_F(LabAlertsTest, RestartStormNamesSupervisorAndChild) {
   Scenario("restart_storm", "BeamSupervisorRestartStorm",
            {{"supervisor", "Lab.FlakySupervisor"}, {"child", "flaky_worker"}}, seconds(60),
-           [] { return lab->Scalar("sum(rate(beam_supervisor_restarts_total[5s]))") == 0; }, seconds(60));
+           [] { return lab->Scalar("sum(rate(beam_supervisor_restarts_total[5s]))") == 0; }, seconds(60),
+           "beam_supervisor_restarts_total");
 }
 
 TEST_F(LabAlertsTest, WebSocketDisconnectsFire) {
@@ -191,22 +222,24 @@ TEST_F(LabAlertsTest, WebSocketDisconnectsFire) {
            [] {
              return lab->Scalar("sum(rate(phoenix_socket_disconnected_total{reason=\"heartbeat_timeout\"}[5s]))") == 0;
            },
-           seconds(60));
+           seconds(60), "phoenix_socket_disconnected_total{reason=\"heartbeat_timeout\"}");
 }
 
 TEST_F(LabAlertsTest, MemoryLeakNamesTheProcess) {
   Scenario("memory_leak", "BeamProcessMemoryHigh", {{"process", "Elixir.Lab.LeakyServer"}}, seconds(180),
-           [] { return !lab->Firing("BeamProcessMemoryHigh"); }, seconds(60));
+           [] { return !lab->Firing("BeamProcessMemoryHigh"); }, seconds(60),
+           "topk(1, erlang_vm_top_process_memory_bytes)");
 }
 
 TEST_F(LabAlertsTest, EtsBloatNamesTheTable) {
   Scenario("ets_bloat", "BeamEtsTableLarge", {{"table", "lab_cache"}}, seconds(180),
-           [] { return !lab->Firing("BeamEtsTableLarge"); }, seconds(60));
+           [] { return !lab->Firing("BeamEtsTableLarge"); }, seconds(60),
+           "erlang_vm_ets_table_memory_bytes{table=\"lab_cache\"}");
 }
 
 TEST_F(LabAlertsTest, OverloadFires) {
   Scenario("overload", "BeamRunQueueHigh", {}, seconds(90), [] { return !lab->Firing("BeamRunQueueHigh"); },
-           seconds(60));
+           seconds(60), "erlang_vm_statistics_run_queues_length");
 }
 
 TEST_F(LabAlertsTest, CrashLoopAfterADeployIsNamed) {
@@ -217,6 +250,7 @@ TEST_F(LabAlertsTest, CrashLoopAfterADeployIsNamed) {
   const bool fired = WaitUntil([] { return lab->Firing("BeamNodeCrashLooping", {{"node", lab->node()}}); },
                                milliseconds(180000));
   EXPECT_TRUE(fired) << "BeamNodeCrashLooping did not fire\n" << lab->Logs();
+  if (fired) lab->PrintEvidence("BeamNodeCrashLooping", "resets(erlang_vm_uptime_seconds[30m])");
   const auto t1 = std::chrono::steady_clock::now();
   // A release that stays up: the node is read again and its uptime grows past a crash cycle.
   // (The alert itself looks back 30 minutes, so it resolves only after that window.)
@@ -235,6 +269,7 @@ TEST_F(LabAlertsTest, BadConfigAtBootIsANodeDown) {
   ASSERT_TRUE(lab->StartNode({"--bad-config", "--restart"}, /*wait=*/false));
   const bool fired = WaitUntil([] { return lab->Firing("BeamNodeDown", {{"node", lab->node()}}); }, milliseconds(90000));
   EXPECT_TRUE(fired) << "BeamNodeDown did not fire\n" << lab->Logs();
+  if (fired) lab->PrintEvidence("BeamNodeDown", "beam_up");
   const auto t1 = std::chrono::steady_clock::now();
   // Fixed configuration: the node comes back, the exporter reconnects, the alert resolves.
   ASSERT_TRUE(lab->StartNode()) << lab->Logs();
