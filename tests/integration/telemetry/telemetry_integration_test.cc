@@ -139,7 +139,7 @@ TEST(TelemetryIntegrationTest, NativeDatagramFromRealErl) {
   EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_native_events_total"), 4) << m;
   EXPECT_DOUBLE_EQ(
       SampleValue(m, "phoenix_http_request_duration_seconds_sum{method=\"POST\",route=\"/orders\",status=\"201\"}"), 0.25);
-  EXPECT_EQ(SampleValue(m, "beam_crash_reports_total{reason=\"timeout\"}"), 2);
+  EXPECT_EQ(SampleValue(m, "beam_crash_reports_total{reason=\"timeout\",server=\"\"}"), 2);
   EXPECT_DOUBLE_EQ(
       SampleValue(m, "ecto_repo_query_duration_seconds_sum{command=\"select\",repo=\"MyApp.Repo\",source=\"users\"}"),
       0.004);
