@@ -91,9 +91,16 @@ Status Daemon::Reload() {
     // Roll back: rebuild the last good configuration from memory and start it again.
     scraper_.RecordReload(false);
     log::Error("configuration reload failed to start; restoring the previous configuration", {{"err", e.what()}});
-    auto previous = std::make_shared<CollectorSet>(std::move(DecodeAppConfig(last_good_, descriptors_)->collectors));
-    StartCollectors(previous.get());
-    scraper_.SetCollectors(previous);
+    try {
+      auto previous = std::make_shared<CollectorSet>(std::move(DecodeAppConfig(last_good_, descriptors_)->collectors));
+      StartCollectors(previous.get());
+      scraper_.SetCollectors(previous);
+    } catch (const std::exception& again) {
+      // Nothing left to fall back on (say, the old port was taken meanwhile): keep serving the
+      // self-metrics, which show the failed reload, rather than ending the process.
+      scraper_.SetCollectors(std::make_shared<CollectorSet>());
+      log::Error("the previous configuration failed to start too; serving no collectors", {{"err", again.what()}});
+    }
     return Status::Internal(e.what());
   }
   scraper_.SetCollectors(fresh);

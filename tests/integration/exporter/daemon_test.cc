@@ -1,5 +1,8 @@
 // The real beam_exporter binary on a loopback port: flags, endpoints, reload, shutdown, auth, TLS.
+#include <arpa/inet.h>
 #include <crypt.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -146,6 +149,44 @@ TEST(DaemonTest, SighupWithBrokenConfigKeepsTheOldOne) {
   HttpResponse rejected = HttpRequest(e.port(), "POST", "/-/reload");
   EXPECT_EQ(rejected.status, 500);
   EXPECT_NE(rejected.body.find("invalid YAML"), std::string::npos) << rejected.body;
+  unlink(path.c_str());
+}
+
+TEST(DaemonTest, ReloadThatCannotStartRollsBack) {
+  const int udp_old = FreeUdpPort();
+  // A port someone else holds: the new configuration is valid but cannot start.
+  int busy = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(busy, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  getsockname(busy, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int udp_busy = ntohs(addr.sin_port);
+
+  std::string path = WriteTemp("collectors:\n  beam: {enabled: false}\n  telemetry:\n    listen_udp: 127.0.0.1:" +
+                               std::to_string(udp_old) + "\n");
+  const int port = FreeTcpPort();
+  Subprocess exporter({kExporterBinary, "--config.file=" + path, "--web.listen-address=127.0.0.1:" + std::to_string(port)});
+  ASSERT_TRUE(WaitUntil([&] { return HttpGet(port, "/-/ready", milliseconds(500)).status == 200; }, milliseconds(10000)))
+      << exporter.Output();
+
+  std::ofstream(path) << "collectors:\n  beam: {enabled: false}\n  telemetry:\n    listen_udp: 127.0.0.1:"
+                      << udp_busy << "\n";
+  HttpResponse reload = HttpRequest(port, "POST", "/-/reload");
+  EXPECT_EQ(reload.status, 500) << reload.body;
+  EXPECT_NE(reload.body.find("failed to start"), std::string::npos) << reload.body;
+
+  // The previous configuration is running again: its UDP port takes lines.
+  SendUdp(udp_old, "rollback.check:1|c");
+  std::string metrics;
+  EXPECT_TRUE(WaitUntil([&] {
+    metrics = HttpGet(port, "/metrics").body;
+    return SampleValue(metrics, "rollback_check_total") == 1;
+  }, milliseconds(5000))) << metrics << exporter.Output();
+  EXPECT_EQ(SampleValue(metrics, "beam_exporter_config_last_reload_successful"), 0);
+  EXPECT_EQ(SampleValue(metrics, "beam_exporter_collector_success{collector=\"telemetry\"}"), 1);
+  close(busy);
   unlink(path.c_str());
 }
 
