@@ -1,7 +1,5 @@
 #include "exporter/families.h"
 
-#include <limits>
-
 namespace beam_exporter {
 
 prometheus::MetricFamily MakeFamily(std::string name, std::string help, prometheus::MetricType type) {
@@ -28,18 +26,6 @@ void AddSample(prometheus::MetricFamily* family, const LabelPairs& labels, doubl
     case prometheus::MetricType::Gauge: m.gauge.value = value; break;
     default: m.untyped.value = value; break;
   }
-  family->metric.push_back(std::move(m));
-}
-
-void AddHistogram(prometheus::MetricFamily* family, const LabelPairs& labels, const std::vector<double>& bounds,
-                  const std::vector<uint64_t>& cumulative_counts, uint64_t count, double sum) {
-  prometheus::ClientMetric m = WithLabels(labels);
-  m.histogram.sample_count = count;
-  m.histogram.sample_sum = sum;
-  for (size_t i = 0; i < bounds.size() && i < cumulative_counts.size(); ++i) {
-    m.histogram.bucket.push_back({cumulative_counts[i], bounds[i]});
-  }
-  m.histogram.bucket.push_back({count, std::numeric_limits<double>::infinity()});
   family->metric.push_back(std::move(m));
 }
 
