@@ -31,7 +31,7 @@ class TelemetryCollector : public Collector {
     options_.tcp_address = section.GetString("listen_tcp", "");
     options_.readers = static_cast<int>(section.GetInt("readers", 1, 1, 64));
     options_.receive_buffer_bytes =
-        static_cast<int>(section.GetInt("receive_buffer_bytes", 8 * kMiB, 0, 1024 * kMiB));
+        static_cast<int>(section.GetInt("receive_buffer_bytes", 16 * kMiB, 0, 1024 * kMiB));
     for (const std::string* address : {&options_.udp_address, &options_.tcp_address}) {
       if (address->empty()) continue;
       try {

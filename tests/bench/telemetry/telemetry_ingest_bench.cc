@@ -9,7 +9,7 @@
 //
 //   telemetry_ingest_bench [--rates=100000,1000000,3000000] [--seconds=2] [--mtu=1400]
 //                          [--formats=dogstatsd,standard] [--receivers=exporter,drain,collectd]
-//                          [--rcvbuf=BYTES]   (exporter and drain; default: the exporter's 8 MiB)
+//                          [--rcvbuf=BYTES]   (exporter and drain; default: the exporter's 16 MiB)
 //   telemetry_ingest_bench --smoke     (ctest: one short run, checks the harness only)
 //   telemetry_ingest_bench --drain=PORT --rcvbuf=N   (internal: the drain receiver)
 #include <arpa/inet.h>
@@ -42,9 +42,9 @@ using std::chrono::milliseconds;
 
 namespace {
 
-// Receive buffer for the exporter and the drain (0: the exporter's default, 8 MiB, for both).
+// Receive buffer for the exporter and the drain (0: the exporter's default, 16 MiB, for both).
 int g_rcvbuf = 0;
-constexpr int kDefaultRcvbuf = 8 << 20;
+constexpr int kDefaultRcvbuf = 16 << 20;
 
 std::vector<std::string> Split(const std::string& s, char sep) {
   std::vector<std::string> out;
