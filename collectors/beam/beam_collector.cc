@@ -87,7 +87,7 @@ class BeamCollector::Poller {
     probe_ready_ = false;
     holder_pid_.clear();
     previous_swt_.clear();
-    last_details_.reset();
+    last_groups_.reset();
     collections_ = 0;
   }
 
@@ -135,15 +135,14 @@ class BeamCollector::Poller {
     Status s = config_.load_probe ? CollectWithProbe(&sample, reason) : CollectWithBifs(&sample, reason);
     if (!s.ok()) return s;
 
-    if (sample.has_details) {
-      last_details_ = sample;
-    } else if (last_details_) {
-      // The detail pass runs every details_every collections; serve its last result between.
-      sample.top_memory = last_details_->top_memory;
-      sample.groups = last_details_->groups;
-      sample.details_scanned = last_details_->details_scanned;
-      sample.details_total = last_details_->details_total;
-      sample.has_details = true;
+    if (sample.has_groups) {
+      last_groups_ = sample;
+    } else if (last_groups_) {
+      // The group pass runs every groups_every collections; serve its last result between.
+      sample.groups = last_groups_->groups;
+      sample.groups_scanned = last_groups_->groups_scanned;
+      sample.groups_total = last_groups_->groups_total;
+      sample.has_groups = true;
     }
     std::map<std::string, double> utilization = SchedulerUtilization(previous_swt_, sample.scheduler_wall_time);
     previous_swt_ = sample.scheduler_wall_time;
@@ -263,20 +262,19 @@ class BeamCollector::Poller {
     // The holder is gone (killed by a probe reload, or by someone): start a new one next time.
     if (sample->scheduler_wall_time.empty()) holder_pid_.clear();
 
-    // The first collection after connecting is regular only, so beam_up comes quickly; the
-    // detail pass follows on the next one, then every details_every collections.
-    const bool details = config_.details_every == 1 || collections_ % config_.details_every == 1;
-    return details ? CollectDetails(sample, reason) : Status::Ok();
+    // The first collection after connecting skips the group pass, so beam_up comes quickly;
+    // the pass follows on the next one, then every groups_every collections.
+    if (config_.process_groups.empty()) return Status::Ok();
+    const bool groups = config_.groups_every == 1 || collections_ % config_.groups_every == 1;
+    return groups ? CollectGroups(sample, reason) : Status::Ok();
   }
 
-  // The probe stops its detail pass after rpc_timeout (its budget) and the reply gets another
+  // The probe stops its group pass after rpc_timeout (its budget) and the reply gets another
   // rpc_timeout, so a node with many processes gets a partial pass instead of a timeout.
-  Status CollectDetails(NodeSample* sample, FailureReason* reason) {
+  Status CollectGroups(NodeSample* sample, FailureReason* reason) {
     Args args;
     ei_x_encode_list_header(args.x(), 1);
-    ei_x_encode_map_header(args.x(), 3);
-    ei_x_encode_atom(args.x(), "top_n");
-    ei_x_encode_long(args.x(), config_.top_n);
+    ei_x_encode_map_header(args.x(), 2);
     ei_x_encode_atom(args.x(), "budget_ms");
     ei_x_encode_long(args.x(), static_cast<long>(config_.rpc_timeout.count()));
     ei_x_encode_atom(args.x(), "groups");
@@ -293,10 +291,10 @@ class BeamCollector::Poller {
 
     Term reply;
     size_t bytes = 0;
-    Status s = conn_.Rpc(kProbeModule, "details", args.buff(), 2 * config_.rpc_timeout, &reply, &bytes, reason);
+    Status s = conn_.Rpc(kProbeModule, "groups", args.buff(), 2 * config_.rpc_timeout, &reply, &bytes, reason);
     reply_bytes_ += bytes;
     if (!s.ok()) return s;
-    s = DecodeDetailsReply(reply, sample);
+    s = DecodeGroupsReply(reply, sample);
     if (!s.ok()) *reason = FailureReason::kBadReply;
     return s;
   }
@@ -310,7 +308,7 @@ class BeamCollector::Poller {
   bool probe_ready_ = false;
   std::string holder_pid_;  // ETF encoding of the holder's pid; empty: none running
   std::vector<SchedulerTime> previous_swt_;
-  std::optional<NodeSample> last_details_;
+  std::optional<NodeSample> last_groups_;
   uint64_t collections_ = 0;
   size_t reply_bytes_ = 0;
 };

@@ -47,7 +47,7 @@ BeamConfig ParseBeamConfig(ConfigMap& section) {
   c.max_reply_bytes = section.GetInt("max_reply_bytes", c.max_reply_bytes, 4096, int64_t{1} << 30);
   c.top_n = static_cast<int>(section.GetInt("top_n", c.top_n, 0, 1000));
   c.ets_top_n = static_cast<int>(section.GetInt("ets_top_n", c.ets_top_n, 0, 10000));
-  c.details_every = static_cast<int>(section.GetInt("details_every", c.details_every, 1, 1000));
+  c.groups_every = static_cast<int>(section.GetInt("groups_every", c.groups_every, 1, 1000));
   c.load_probe = section.GetBool("load_probe", c.load_probe);
   std::string names = section.GetString("metric_names", "current");
   if (names == "current") {

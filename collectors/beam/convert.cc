@@ -222,21 +222,23 @@ void Mailboxes(const NodeSample& s, Builder& b) {
   b.Emit(std::move(info));
 }
 
-void Details(const NodeSample& s, Builder& b) {
+void TopMemory(const NodeSample& s, Builder& b) {
   MetricFamily mem = b.Family("erlang_vm_top_process_memory_bytes", "Memory of the processes using the most memory (top N).",
                        MetricType::Gauge);
   for (const MemoryRow& r : s.top_memory) {
     b.Add(mem, static_cast<double>(r.memory_bytes), {{"process", r.process}, {"pid", r.pid}});
   }
   b.Emit(std::move(mem));
+}
+
+void Groups(const NodeSample& s, Builder& b) {
   MetricFamily groups = b.Family("erlang_vm_process_group_processes",
                           "Live processes started from the modules of each configured process group.", MetricType::Gauge);
   for (const auto& [name, count] : s.groups) b.Add(groups, static_cast<double>(count), {{"group", name}});
   b.Emit(std::move(groups));
-  b.Single("beam_exporter_beam_details_coverage_ratio",
-           "Share of processes the last detail pass (memory ranking, process groups) covered before its time budget ran out.",
-           MetricType::Gauge,
-           s.details_total > 0 ? std::min(1.0, static_cast<double>(s.details_scanned) / static_cast<double>(s.details_total)) : 1.0);
+  b.Single("beam_exporter_beam_groups_coverage_ratio",
+           "Share of processes the last process-group pass covered before its time budget ran out.", MetricType::Gauge,
+           s.groups_total > 0 ? std::min(1.0, static_cast<double>(s.groups_scanned) / static_cast<double>(s.groups_total)) : 1.0);
 }
 
 void Ets(const NodeSample& s, Builder& b) {
@@ -301,8 +303,11 @@ std::vector<MetricFamily> NodeFamilies(const NodeSample& sample,
     for (const auto& [type, value] : scheduler_utilization) b.Add(util, value, {{"type", type}});
     b.Emit(std::move(util));
   }
-  if (sample.has_mailboxes) Mailboxes(sample, b);
-  if (sample.has_details) Details(sample, b);
+  if (sample.has_processes) {
+    Mailboxes(sample, b);
+    TopMemory(sample, b);
+  }
+  if (sample.has_groups) Groups(sample, b);
   if (sample.has_ets) Ets(sample, b);
   return out;
 }

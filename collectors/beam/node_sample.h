@@ -72,18 +72,18 @@ struct NodeSample {
   int64_t connected_nodes = 0;  // length(nodes(connected)), including this exporter
   std::vector<SchedulerTime> scheduler_wall_time;  // empty while the flag is off
 
-  // From the probe only.
-  bool has_mailboxes = false;
+  // From the probe's pass over all processes (beam_exporter_probe:collect/1).
+  bool has_processes = false;
   std::array<int64_t, kMailboxBuckets> mailbox_buckets{};  // non-cumulative counts
   int64_t mailbox_messages = 0;
   std::vector<ProcessRow> top_mailbox;
-
-  // From the probe's detail pass (beam_exporter_probe:details/1), run every few collections.
-  bool has_details = false;
   std::vector<MemoryRow> top_memory;
+
+  // From the probe's group pass (beam_exporter_probe:groups/1), run every few collections.
+  bool has_groups = false;
   std::vector<std::pair<std::string, int64_t>> groups;
-  int64_t details_scanned = 0;  // processes the pass covered before its time budget ran out
-  int64_t details_total = 0;    // processes when the pass started
+  int64_t groups_scanned = 0;  // processes the pass covered before its time budget ran out
+  int64_t groups_total = 0;    // processes when the pass started
 
   bool has_ets = false;
   std::vector<EtsRow> ets;

@@ -84,7 +84,7 @@ Status Basic(const Term& reply, NodeSample* out) {
   return Status::Ok();
 }
 
-Status Mailboxes(const Term& hist, const Term& top, NodeSample* out) {
+Status Processes(const Term& hist, const Term& top, const Term& top_memory, NodeSample* out) {
   // {{Count0, ..., Count7}, TotalMessages}
   if (hist.kind != Term::Kind::kTuple || hist.items.size() != 2 || hist.items[0].kind != Term::Kind::kTuple ||
       hist.items[0].items.size() != kMailboxBuckets || !hist.items[1].AsInt(&out->mailbox_messages)) {
@@ -104,14 +104,7 @@ Status Mailboxes(const Term& hist, const Term& top, NodeSample* out) {
     }
     out->top_mailbox.push_back(std::move(r));
   }
-  out->has_mailboxes = true;
-  return Status::Ok();
-}
-
-Status Details(const Term& top_memory, const Term& groups, NodeSample* out) {
-  if (top_memory.kind != Term::Kind::kList || groups.kind != Term::Kind::kList) {
-    return Bad("top_memory/groups", "expected lists");
-  }
+  if (top_memory.kind != Term::Kind::kList) return Bad("top_memory", "expected a list");
   for (const Term& row : top_memory.items) {
     MemoryRow r;
     if (row.kind != Term::Kind::kTuple || row.items.size() != 3 || !row.items[0].AsText(&r.process) ||
@@ -120,6 +113,12 @@ Status Details(const Term& top_memory, const Term& groups, NodeSample* out) {
     }
     out->top_memory.push_back(std::move(r));
   }
+  out->has_processes = true;
+  return Status::Ok();
+}
+
+Status Groups(const Term& groups, NodeSample* out) {
+  if (groups.kind != Term::Kind::kList) return Bad("groups", "expected a list");
   for (const Term& row : groups.items) {
     std::string name;
     int64_t count = 0;
@@ -129,7 +128,7 @@ Status Details(const Term& top_memory, const Term& groups, NodeSample* out) {
     }
     out->groups.emplace_back(std::move(name), count);
   }
-  out->has_details = true;
+  out->has_groups = true;
   return Status::Ok();
 }
 
@@ -165,9 +164,10 @@ Status DecodeProbeReply(const Term& reply, NodeSample* out) {
   if (!s.ok()) return s;
   const Term* hist = reply.Find("mailbox_histogram");
   const Term* top = reply.Find("top_mailbox");
+  const Term* top_memory = reply.Find("top_memory");
   const Term* ets = reply.Find("ets");
-  if (!hist || !top || !ets) return Bad("collect", "missing mailbox_histogram/top_mailbox/ets");
-  s = Mailboxes(*hist, *top, out);
+  if (!hist || !top || !top_memory || !ets) return Bad("collect", "missing mailbox_histogram/top_mailbox/top_memory/ets");
+  s = Processes(*hist, *top, *top_memory, out);
   if (s.ok()) s = Ets(*ets, out);
   if (!s.ok()) return s;
   if (const Term* timings = reply.Find("probe_timings_us")) {
@@ -176,18 +176,15 @@ Status DecodeProbeReply(const Term& reply, NodeSample* out) {
   return s;
 }
 
-Status DecodeDetailsReply(const Term& reply, NodeSample* out) {
-  const Term* top_memory = reply.Find("top_memory");
+Status DecodeGroupsReply(const Term& reply, NodeSample* out) {
   const Term* groups = reply.Find("groups");
   const Term* scanned = reply.Find("scanned");
   const Term* total = reply.Find("total");
-  if (!top_memory || !groups || !scanned || !total || !scanned->AsInt(&out->details_scanned) ||
-      !total->AsInt(&out->details_total)) {
-    return Bad("details", "expected top_memory, groups, scanned and total");
+  if (!groups || !scanned || !total || !scanned->AsInt(&out->groups_scanned) || !total->AsInt(&out->groups_total)) {
+    return Bad("groups", "expected groups, scanned and total");
   }
-  out->top_memory.clear();
   out->groups.clear();
-  return Details(*top_memory, *groups, out);
+  return Groups(*groups, out);
 }
 
 const std::vector<BifCall>& BifCalls() {

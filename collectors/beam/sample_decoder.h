@@ -18,8 +18,8 @@ namespace beam_exporter::beam {
 // Decodes beam_exporter_probe:collect/1's reply.
 Status DecodeProbeReply(const Term& reply, NodeSample* out);
 
-// Adds beam_exporter_probe:details/1's reply (memory ranking, groups, coverage) to *out.
-Status DecodeDetailsReply(const Term& reply, NodeSample* out);
+// Adds beam_exporter_probe:groups/1's reply (group counts, coverage) to *out.
+Status DecodeGroupsReply(const Term& reply, NodeSample* out);
 
 // One plain BIF call made when the probe is not loaded: Module:Function(Arg) (Arg an atom,
 // or no argument when empty).

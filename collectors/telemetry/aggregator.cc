@@ -68,6 +68,11 @@ Aggregator::Family* Aggregator::Resolve(const MappedSample& sample, DropReason* 
   family->type = sample.type;
   family->help = sample.help.empty() ? "Telemetry metric " + name + " (mapped by beam_exporter)." : std::string(sample.help);
   if (sample.type == MetricType::kHistogram && sample.buckets != nullptr) family->buckets = *sample.buckets;
+  if (sample.type == MetricType::kSummary && sample.summary != nullptr) {
+    for (const SummaryOptions::Objective& o : sample.summary->objectives) family->objectives.emplace_back(o.quantile, o.error);
+    family->summary_max_age = sample.summary->max_age;
+    family->summary_age_buckets = sample.summary->age_buckets;
+  }
   family->ttl = sample.ttl;
   Family* raw = family.get();
   families_.emplace(name, std::move(family));
@@ -128,6 +133,15 @@ bool Aggregator::Shard::Add(const MappedSample& sample, TimePoint now, SeriesHan
     Series s;
     for (const Label& l : sample.labels) s.labels.emplace_back(l.name, l.value);
     if (fs.family->type == MetricType::kHistogram) s.bucket_counts.assign(fs.family->buckets.size() + 1, 0);
+    if (fs.family->type == MetricType::kSummary && !fs.family->objectives.empty()) {
+      Family& family = *fs.family;
+      MutexLock summaries_lock(&family.summaries_mu);
+      std::shared_ptr<SummaryState>& state = family.summaries[key_];
+      if (state == nullptr) {
+        state = std::make_shared<SummaryState>(family.objectives, family.summary_max_age, family.summary_age_buckets, now);
+      }
+      s.summary = state;
+    }
     sit = fs.series.emplace(key_, std::move(s)).first;
   }
   if (handle != nullptr) *handle = SeriesHandle{&sit->second, fs.family, generation_};
@@ -171,6 +185,10 @@ void Aggregator::Shard::Apply(Series* series, const Family* family, double value
     case MetricType::kSummary:
       s.count += repeat;
       s.sum += value * repeat;
+      if (s.summary != nullptr) {
+        MutexLock summary_lock(&s.summary->mu);
+        s.summary->window.Observe(value, repeat, now);
+      }
       break;
   }
 }
@@ -187,12 +205,13 @@ Aggregator::Totals Aggregator::Collect(TimePoint now, std::vector<prometheus::Me
     std::vector<uint64_t> buckets;
     uint64_t count = 0;
     double sum = 0;
+    std::shared_ptr<SummaryState> summary;
     TimePoint last_update{};
   };
   Totals totals;
   // Pass 1: snapshot and merge every shard (one shard lock at a time).
   std::map<std::string, std::map<std::string, Merged>> merged;  // family -> key -> merged
-  std::map<std::string, const Family*> family_of;
+  std::map<std::string, Family*> family_of;
   std::vector<std::pair<std::string, std::string>> expired;  // family, key
   for (auto& shard_ptr : shards_) {
     Shard& shard = *shard_ptr;
@@ -226,6 +245,7 @@ Aggregator::Totals Aggregator::Collect(TimePoint now, std::vector<prometheus::Me
           case MetricType::kSummary:
             m.count += s.count;
             m.sum += s.sum;
+            if (m.summary == nullptr) m.summary = s.summary;  // every shard holds the same state
             break;
         }
         if (!m.has_labels) {
@@ -265,6 +285,17 @@ Aggregator::Totals Aggregator::Collect(TimePoint now, std::vector<prometheus::Me
       }
     }
   }
+  // A summary state goes when no shard holds its series any more. Swept over every family
+  // rather than only the keys expired just now: a concurrent Collect() may have held a copy
+  // at that moment. Under the family lock nobody can take a new copy from the map, so a
+  // count of one is final.
+  for (auto& [name, family] : family_of) {
+    if (family->type != MetricType::kSummary) continue;
+    MutexLock lock(&family->summaries_mu);
+    for (auto it = family->summaries.begin(); it != family->summaries.end();) {
+      it = it->second.use_count() == 1 ? family->summaries.erase(it) : std::next(it);
+    }
+  }
   // Pass 3: families in name order.
   for (const auto& [name, by_key] : merged) {
     if (by_key.empty()) continue;
@@ -293,6 +324,13 @@ Aggregator::Totals Aggregator::Collect(TimePoint now, std::vector<prometheus::Me
         case MetricType::kSummary:
           cm.summary.sample_count = m.count;
           cm.summary.sample_sum = m.sum;
+          if (m.summary != nullptr) {
+            MutexLock lock(&m.summary->mu);
+            for (const auto& objective : family->objectives) {
+              // NaN when nothing was observed within max_age, as Prometheus client libraries do.
+              cm.summary.quantile.push_back({objective.quantile, m.summary->window.Quantile(objective.quantile, now)});
+            }
+          }
           break;
       }
       mf.metric.push_back(std::move(cm));

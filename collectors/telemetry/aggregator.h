@@ -5,6 +5,11 @@
 // between sources is caught on first sight and the clashing samples are dropped and counted
 // instead of breaking /metrics. Each family has a series cap; series expire after their ttl.
 // Time is injected (`now` arguments), so tests drive expiry with a fake clock.
+//
+// Summaries: a series' quantile window cannot be merged from per-shard parts, so all shards
+// share one SummaryState per label set (found through the family under its own lock when a
+// shard first sees the series). Each state has its own lock, taken by the observing reader and
+// by Collect(); readers only meet on it when they observe the very same series.
 #pragma once
 
 #include <atomic>
@@ -20,6 +25,7 @@
 
 #include "collectors/telemetry/mapper.h"
 #include "collectors/telemetry/string_hash.h"
+#include "collectors/telemetry/summary_window.h"
 #include "exporter/mutex.h"
 #include "exporter/thread_annotations.h"
 
@@ -37,14 +43,31 @@ class Aggregator {
     size_t metric_limit = 2000;  // distinct metric families
   };
 
-  // A registered metric family; immutable except the series count.
+  // The quantile window of one summary series, shared by every shard that holds the series.
+  struct SummaryState {
+    SummaryState(const SummaryWindow::Objectives& objectives, std::chrono::milliseconds max_age, int age_buckets,
+                 TimePoint now)
+        : window(objectives, max_age, age_buckets, now) {}
+    Mutex mu;
+    SummaryWindow window GUARDED_BY(mu);
+  };
+
+  // A registered metric family; immutable except the series count and the summary states.
   struct Family {
     std::string name;
     MetricType type;
     std::string help;
     std::vector<double> buckets;  // histograms
+    // Summaries (empty objectives: _sum and _count only). The windows refer to `objectives`,
+    // which never changes after registration (families are never removed).
+    SummaryWindow::Objectives objectives;
+    std::chrono::milliseconds summary_max_age{0};
+    int summary_age_buckets = 1;
     std::chrono::milliseconds ttl;
     std::atomic<int64_t> series{0};  // across shards (a label set seen by two shards counts twice)
+    // Series key -> the state the shards share. An entry goes when no shard holds it any more.
+    Mutex summaries_mu;
+    StringMap<std::shared_ptr<SummaryState>> summaries GUARDED_BY(summaries_mu);
   };
 
   class Shard;
@@ -65,6 +88,7 @@ class Aggregator {
     std::vector<uint64_t> bucket_counts;  // histogram, per bound plus +Inf, not cumulative
     uint64_t count = 0;                   // histogram / summary
     double sum = 0;
+    std::shared_ptr<SummaryState> summary;  // summary with quantiles
     TimePoint last_update{};
   };
 

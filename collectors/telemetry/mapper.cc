@@ -78,6 +78,35 @@ void EscapeName(std::string_view in, std::string* out) {
   for (char c : in) *dst++ = IsNameChar(c) ? c : '_';
 }
 
+SummaryOptions ParseSummaryOptions(ConfigMap map, const SummaryOptions& base) {
+  SummaryOptions options = base;
+  bool quantiles_given = map.Has("quantiles");  // `quantiles: []` asks for none
+  std::vector<ConfigMap> quantiles = map.GetMapList("quantiles");
+  if (quantiles_given) {
+    options.objectives.clear();
+    for (ConfigMap& item : quantiles) {
+      SummaryOptions::Objective objective{};
+      for (auto [key, field] : {std::pair{"quantile", &objective.quantile}, std::pair{"error", &objective.error}}) {
+        if (!item.Has(key)) item.Fail(key, std::string("every quantile needs ") + key);
+        *field = item.GetDouble(key, 0, 0, 1);
+        if (*field <= 0 || *field >= 1) item.Fail(key, std::string(key) + " must be between 0 and 1 (exclusive)");
+      }
+      for (const SummaryOptions::Objective& seen : options.objectives) {
+        if (seen.quantile == objective.quantile) item.Fail("quantile", "quantile listed twice");
+      }
+      item.CheckNoUnknownKeys();
+      options.objectives.push_back(objective);
+    }
+    std::sort(options.objectives.begin(), options.objectives.end(),
+              [](const auto& a, const auto& b) { return a.quantile < b.quantile; });
+  }
+  options.max_age = map.GetDuration("max_age", options.max_age);
+  if (options.max_age.count() <= 0) map.Fail("max_age", "max_age must be greater than 0");
+  options.age_buckets = static_cast<int>(map.GetInt("age_buckets", options.age_buckets, 1, 100));
+  map.CheckNoUnknownKeys();
+  return options;
+}
+
 void MappingRules::AddRules(std::vector<ConfigMap> items) {
   for (ConfigMap& item : items) {
     MappingRule rule;
@@ -157,6 +186,11 @@ void MappingRules::AddRules(std::vector<ConfigMap> items) {
         item.Fail("buckets", "bucket bounds must be strictly increasing");
       }
       if (rule.type && *rule.type != MetricType::kHistogram) item.Fail("buckets", "buckets need type: histogram");
+    }
+    ConfigMap summary = item.GetMap("summary_options");
+    if (summary.node().IsMap()) {
+      if (rule.type != MetricType::kSummary) item.Fail("summary_options", "summary_options need type: summary");
+      rule.summary = ParseSummaryOptions(summary, default_summary);
     }
     rule.scale = item.GetDouble("scale", 1, -1e12, 1e12);
     std::string unit = item.GetString("statsd_unit", "seconds");
@@ -390,6 +424,7 @@ MapOutcome Mapper::Map(const Sample& sample, MappedSample* out) {
   out->type = type;
   out->help = rule != nullptr ? std::string_view(rule->help) : std::string_view();
   out->buckets = rule != nullptr && !rule->buckets.empty() ? &rule->buckets : &rules_.default_buckets;
+  out->summary = rule != nullptr && rule->summary ? &*rule->summary : &rules_.default_summary;
   out->ttl = rule != nullptr && rule->ttl ? *rule->ttl : rules_.default_ttl;
   out->labels = labels_;
   out->value = value;

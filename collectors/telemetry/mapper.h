@@ -29,6 +29,23 @@ std::string_view MetricTypeName(MetricType type);
 // statsd_exporter's DefBuckets (seconds).
 const std::vector<double>& DefaultBuckets();
 
+// What a summary series reports: quantiles over a sliding window (see summary_window.h).
+// Defaults are statsd_exporter's (and the Go client's): 0.5, 0.9, 0.99 within 0.05, 0.01,
+// 0.001 over the last 10 minutes, in 5 age buckets.
+struct SummaryOptions {
+  struct Objective {
+    double quantile;  // in (0, 1)
+    double error;     // allowed rank error, in (0, 1)
+  };
+  std::vector<Objective> objectives = {{0.5, 0.05}, {0.9, 0.01}, {0.99, 0.001}};  // ascending; empty: _sum/_count only
+  std::chrono::milliseconds max_age{std::chrono::minutes(10)};
+  int age_buckets = 5;
+};
+
+// Reads summary options (`quantiles: [{quantile, error}]`, `max_age`, `age_buckets`); a key
+// left out keeps its value from `base`. Throws ConfigError naming file:line.
+SummaryOptions ParseSummaryOptions(ConfigMap map, const SummaryOptions& base);
+
 struct MappingRule {
   enum class MatchType : uint8_t { kGlob, kRegex };
   std::string match;
@@ -45,6 +62,7 @@ struct MappingRule {
   bool has_labels = false;         // false: every tag becomes a label
   std::vector<std::pair<std::string, std::string>> labels;  // name -> template, sorted by name
   std::vector<double> buckets;
+  std::optional<SummaryOptions> summary;  // type summary; default: MappingRules::default_summary
   double scale = 1;                // applied to every value
   double statsd_unit_scale = 1;    // to seconds, for values not already in seconds
   std::optional<std::chrono::milliseconds> ttl;
@@ -53,6 +71,8 @@ struct MappingRule {
 struct MappingRules {
   std::vector<MappingRule> rules;
   std::vector<double> default_buckets = DefaultBuckets();
+  // Base for every rule's summary_options; set it before adding rules.
+  SummaryOptions default_summary;
   std::chrono::milliseconds default_ttl{0};  // 0: series never expire
 
   // Appends rules from a YAML list (each item one rule). Throws ConfigError naming file:line.
@@ -71,6 +91,7 @@ struct MappedSample {
   MetricType type = MetricType::kGauge;
   std::string_view help;
   const std::vector<double>* buckets = nullptr;
+  const SummaryOptions* summary = nullptr;  // summaries
   std::chrono::milliseconds ttl{0};
   std::span<const Label> labels;  // sorted by name, unique
   // value = sample.value * rule_scale * unit_scale, in that order (the line cache repeats it).

@@ -56,6 +56,8 @@ class TelemetryCollector : public Collector {
       section.Fail("default_buckets", "expected strictly increasing bucket bounds");
     }
     rules_->default_ttl = section.GetDuration("ttl", std::chrono::milliseconds(0));
+    // Before the rules: a rule's summary_options fill their gaps from these.
+    rules_->default_summary = ParseSummaryOptions(section.GetMap("default_summary_options"), SummaryOptions{});
     // Inline rules come first so they can override a preset's rule for the same name.
     rules_->AddRules(section.GetMapList("mappings"));
     std::filesystem::path base = section.source_file().empty()

@@ -1,5 +1,5 @@
 // Feeds arbitrary bytes to the decoder of RPC replies from the node (DecodeEtf), then to the
-// probe and detail-pass reply decoders and, when they accept it, to the conversion into metric
+// probe and group-pass reply decoders and, when they accept it, to the conversion into metric
 // families: the whole path a reply from a misbehaving or hostile node takes. The input is
 // copied into an exact-size heap block so ASan sees any read past its end.
 #include <cstddef>
@@ -23,9 +23,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (beam_exporter::beam::DecodeProbeReply(term, &sample).ok()) {
     beam_exporter::beam::NodeFamilies(sample, {}, options);
   }
-  beam_exporter::beam::NodeSample details;
-  if (beam_exporter::beam::DecodeDetailsReply(term, &details).ok()) {
-    beam_exporter::beam::NodeFamilies(details, {}, options);
+  beam_exporter::beam::NodeSample groups;
+  if (beam_exporter::beam::DecodeGroupsReply(term, &groups).ok()) {
+    beam_exporter::beam::NodeFamilies(groups, {}, options);
   }
   return 0;
 }

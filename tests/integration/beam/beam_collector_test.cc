@@ -102,7 +102,7 @@ TEST(BeamCollectorIntegrationTest, MailboxesEtsTablesAndGroupsHaveExactValues) {
   const std::string ets_bytes = EvalValue(node, "ets:info(it_sessions, memory) * erlang:system_info(wordsize).");
 
   Exporter e(Config(node.name(), node.cookie_file(),
-                    "    details_every: 1\n    process_groups:\n      - name: sleepers\n        modules: [timer]\n"));
+                    "    groups_every: 1\n    process_groups:\n      - name: sleepers\n        modules: [timer]\n"));
   ASSERT_TRUE(e.ready()) << e.process().Output();
   ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
   std::string m = e.Metrics();
@@ -134,6 +134,38 @@ TEST(BeamCollectorIntegrationTest, MailboxesEtsTablesAndGroupsHaveExactValues) {
       << m;
 }
 
+
+// The ranking reads `memory` only for the processes with the largest young heaps and the top
+// mailboxes; among 20,000 other processes it must still find the two that hold the most memory,
+// in the first collection and without the group pass (process_groups: []).
+TEST(BeamCollectorIntegrationTest, MemoryRankingFindsTheLargestProcessesAmongManyEveryCollection) {
+  ErlangNode node;
+  node.Eval(
+      "[spawn(timer, sleep, [infinity]) || _ <- lists:seq(1, 20000)],"
+      "Hog = spawn(fun() -> L = lists:seq(1, 400000), receive stop -> L end end), register(it_hog, Hog),"
+      "Loop = fun Loop(S) -> receive {add, X} -> Loop([X | S]); {sync, From} -> From ! synced, Loop(S) end end,"
+      "Grower = spawn(fun() -> Loop([]) end), register(it_grower, Grower),"
+      "[Grower ! {add, lists:seq(1, 100)} || _ <- lists:seq(1, 2000)],"
+      "Grower ! {sync, self()}, receive synced -> ok end, ok.");
+  const std::string hog_memory = EvalValue(node, "element(2, process_info(whereis(it_hog), memory)).");
+
+  Exporter e(Config(node.name(), node.cookie_file(), "    top_n: 3\n    process_groups: []\n"));
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+  std::string m = e.Metrics();
+  const std::string n = "node=\"" + node.name() + "\"";
+  const std::string hog = n + ",process=\"it_hog\",pid=\"" + PidOf(node, "it_hog") + "\"";
+  const std::string grower = n + ",process=\"it_grower\",pid=\"" + PidOf(node, "it_grower") + "\"";
+  EXPECT_EQ(SampleValue(m, "erlang_vm_top_process_memory_bytes{" + hog + "}"), std::stod(hog_memory)) << m;
+  EXPECT_GT(SampleValue(m, "erlang_vm_top_process_memory_bytes{" + grower + "}"), 2000 * 100 * 16) << m;
+  size_t rows = 0;
+  for (size_t at = m.find("\nerlang_vm_top_process_memory_bytes{"); at != std::string::npos;
+       at = m.find("\nerlang_vm_top_process_memory_bytes{", at + 1)) {
+    ++rows;
+  }
+  EXPECT_EQ(rows, 3u) << m;
+  EXPECT_EQ(m.find("erlang_vm_process_group_processes"), std::string::npos) << m;
+}
 
 TEST(BeamCollectorIntegrationTest, MetricsPassPromtoolAndEverySeriesHasTheNodeLabel) {
   ErlangNode node;

@@ -46,7 +46,7 @@ interval: 5s
 max_reply_bytes: 100000
 top_n: 5
 ets_top_n: 20
-details_every: 3
+groups_every: 3
 load_probe: false
 metric_names: legacy
 process_groups:
@@ -62,7 +62,7 @@ process_groups:
   EXPECT_EQ(c.max_reply_bytes, 100000);
   EXPECT_EQ(c.top_n, 5);
   EXPECT_EQ(c.ets_top_n, 20);
-  EXPECT_EQ(c.details_every, 3);
+  EXPECT_EQ(c.groups_every, 3);
   EXPECT_FALSE(c.load_probe);
   EXPECT_EQ(c.metric_names, MetricNames::kLegacy);
   ASSERT_EQ(c.process_groups.size(), 1u);

@@ -24,15 +24,15 @@ NodeSample Sample() {
   s.dirty_cpu_run_queue = 1;
   s.dirty_io_run_queue = 0;
   s.connected_nodes = 3;
-  s.has_mailboxes = true;
+  s.has_processes = true;
   s.mailbox_buckets = {90, 3, 2, 1, 0, 0, 0, 1};
   s.mailbox_messages = 250000;
   s.top_mailbox = {{"busy", "<0.90.0>", 200000, 4096, 77, "gen_server:loop/7"}};
-  s.has_details = true;
+  s.has_groups = true;
   s.top_memory = {{"code_server", "<0.50.0>", 196920}};
   s.groups = {{"phoenix_channel", 7}};
-  s.details_scanned = 750;
-  s.details_total = 1000;
+  s.groups_scanned = 750;
+  s.groups_total = 1000;
   s.has_ets = true;
   s.ets = {{"sessions", "Elixir.MyApp.Cache", "set", "public", 1234, 90000},
            {"ets_table", "worker", "set", "private", 1, 100},
@@ -141,7 +141,7 @@ TEST(ConvertTest, TopRowsCarryIdentityLabels) {
   EXPECT_EQ(Value(fs, "erlang_vm_top_mailbox_process_info", {{"pid", "<0.90.0>"}, {"current_function", "gen_server:loop/7"}}), 1);
   EXPECT_EQ(Value(fs, "erlang_vm_top_process_memory_bytes", {{"process", "code_server"}}), 196920);
   EXPECT_EQ(Value(fs, "erlang_vm_process_group_processes", {{"group", "phoenix_channel"}}), 7);
-  EXPECT_EQ(Value(fs, "beam_exporter_beam_details_coverage_ratio"), 0.75);
+  EXPECT_EQ(Value(fs, "beam_exporter_beam_groups_coverage_ratio"), 0.75);
 }
 
 TEST(ConvertTest, EtsRowsWithTheSameLabelsAreSummedAndTheRestIsOneRow) {
@@ -155,7 +155,7 @@ TEST(ConvertTest, EtsRowsWithTheSameLabelsAreSummedAndTheRestIsOneRow) {
 
 TEST(ConvertTest, ProbeOnlyFamiliesAreAbsentWithoutTheProbe) {
   NodeSample s = Sample();
-  s.has_mailboxes = s.has_details = s.has_ets = false;
+  s.has_processes = s.has_groups = s.has_ets = false;
   auto fs = NodeFamilies(s, {}, {"n@h", MetricNames::kCurrent});
   EXPECT_EQ(FindFamily(fs, "erlang_vm_process_message_queue_length"), nullptr);
   EXPECT_EQ(FindFamily(fs, "erlang_vm_ets_table_size"), nullptr);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "tests/unit/beam/term_builders.h"
 
 namespace beam_exporter::beam {
@@ -31,6 +33,7 @@ Term ProbeReply() {
   std::vector<Term> extra = {
       KV("mailbox_histogram", T({T({I(90), I(3), I(2), I(1), I(0), I(0), I(0), I(1)}), I(250000)})),
       KV("top_mailbox", L({T({B("busy"), B("<0.90.0>"), I(200000), I(4096), I(77), B("gen_server:loop/7")})})),
+      KV("top_memory", L({T({B("code_server"), B("<0.50.0>"), I(196920)})})),
       KV("ets", T({L({T({B("sessions"), B("Elixir.MyApp.Cache"), A("set"), A("public"), I(1234), I(90000)})}),
                    T({I(20), I(300), I(40000)})})),
       KV("probe_timings_us", L({KV("total", I(1500))})),
@@ -38,10 +41,9 @@ Term ProbeReply() {
   return BasicItems(std::move(extra));
 }
 
-Term DetailsReply() {
-  return L({KV("top_memory", L({T({B("code_server"), B("<0.50.0>"), I(196920)})})),
-            KV("groups", L({T({B("phoenix_channel"), I(7)})})), KV("scanned", I(4096)), KV("total", I(5000)),
-            KV("probe_timings_us", L({KV("details", I(9000))}))});
+Term GroupsReply() {
+  return L({KV("groups", L({T({B("phoenix_channel"), I(7)})})), KV("scanned", I(4096)), KV("total", I(5000)),
+            KV("probe_timings_us", L({KV("groups", I(9000))}))});
 }
 
 TEST(SampleDecoderTest, DecodesEveryPartOfTheProbeReply) {
@@ -60,7 +62,7 @@ TEST(SampleDecoderTest, DecodesEveryPartOfTheProbeReply) {
   EXPECT_EQ(s.scheduler_wall_time[0].type, "normal");
   EXPECT_EQ(s.scheduler_wall_time[0].active, 50);
 
-  ASSERT_TRUE(s.has_mailboxes);
+  ASSERT_TRUE(s.has_processes);
   EXPECT_EQ(s.mailbox_buckets[0], 90);
   EXPECT_EQ(s.mailbox_buckets[7], 1);
   EXPECT_EQ(s.mailbox_messages, 250000);
@@ -69,6 +71,9 @@ TEST(SampleDecoderTest, DecodesEveryPartOfTheProbeReply) {
   EXPECT_EQ(s.top_mailbox[0].pid, "<0.90.0>");
   EXPECT_EQ(s.top_mailbox[0].message_queue_len, 200000);
   EXPECT_EQ(s.top_mailbox[0].current_function, "gen_server:loop/7");
+  ASSERT_EQ(s.top_memory.size(), 1u);
+  EXPECT_EQ(s.top_memory[0].memory_bytes, 196920);
+  EXPECT_EQ(s.top_memory[0].process, "code_server");
 
   ASSERT_TRUE(s.has_ets);
   ASSERT_EQ(s.ets.size(), 1u);
@@ -76,30 +81,39 @@ TEST(SampleDecoderTest, DecodesEveryPartOfTheProbeReply) {
   EXPECT_EQ(s.ets[0].type, "set");
   EXPECT_EQ(s.ets_other.tables, 20);
 
-  EXPECT_FALSE(s.has_details);
+  EXPECT_FALSE(s.has_groups);
   EXPECT_EQ(s.probe_timings_us.at("total"), 1500);
 }
 
-TEST(SampleDecoderTest, DetailsReplyAddsRankingGroupsAndCoverage) {
+TEST(SampleDecoderTest, CollectReplyWithoutMemoryRankingIsAnError) {
+  Term reply = ProbeReply();
+  std::erase_if(reply.items, [](const Term& item) { return item.items[0].IsAtom("top_memory"); });
+  NodeSample s;
+  Status st = DecodeProbeReply(reply, &s);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("top_memory"), std::string::npos);
+  EXPECT_FALSE(s.has_processes);
+}
+
+TEST(SampleDecoderTest, GroupsReplyAddsGroupsAndCoverage) {
   NodeSample s;
   ASSERT_TRUE(DecodeProbeReply(ProbeReply(), &s).ok());
-  ASSERT_TRUE(DecodeDetailsReply(DetailsReply(), &s).ok());
-  ASSERT_TRUE(s.has_details);
-  EXPECT_EQ(s.top_memory.at(0).memory_bytes, 196920);
-  EXPECT_EQ(s.top_memory.at(0).process, "code_server");
+  ASSERT_TRUE(DecodeGroupsReply(GroupsReply(), &s).ok());
+  ASSERT_TRUE(s.has_groups);
   EXPECT_EQ(s.groups.at(0), (std::pair<std::string, int64_t>{"phoenix_channel", 7}));
-  EXPECT_EQ(s.details_scanned, 4096);
-  EXPECT_EQ(s.details_total, 5000);
-  EXPECT_TRUE(s.has_mailboxes);  // the regular part stays
+  EXPECT_EQ(s.groups_scanned, 4096);
+  EXPECT_EQ(s.groups_total, 5000);
+  EXPECT_TRUE(s.has_processes);  // the collection's part stays
+  EXPECT_EQ(s.top_memory.size(), 1u);
 
-  Term bad = DetailsReply();
+  Term bad = GroupsReply();
   bad.items.pop_back();  // probe_timings_us: optional
   bad.items.pop_back();  // total: required
   NodeSample t;
-  Status st = DecodeDetailsReply(bad, &t);
+  Status st = DecodeGroupsReply(bad, &t);
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("details"), std::string::npos);
-  EXPECT_FALSE(t.has_details);
+  EXPECT_NE(st.message().find("groups"), std::string::npos);
+  EXPECT_FALSE(t.has_groups);
 }
 
 TEST(SampleDecoderTest, SchedulerWallTimeUndefinedLeavesItEmpty) {
@@ -165,8 +179,8 @@ TEST(SampleDecoderTest, BifRepliesGiveTheBasicItemsOnly) {
   EXPECT_EQ(s.statistics.at("wall_clock_ms"), 9000);
   EXPECT_EQ(s.dirty_cpu_run_queue, 2);
   EXPECT_EQ(s.dirty_io_run_queue, 3);
-  EXPECT_FALSE(s.has_mailboxes);
-  EXPECT_FALSE(s.has_details);
+  EXPECT_FALSE(s.has_processes);
+  EXPECT_FALSE(s.has_groups);
   EXPECT_FALSE(s.has_ets);
 }
 

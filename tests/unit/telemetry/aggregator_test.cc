@@ -161,5 +161,108 @@ TEST(AggregatorTest, NoTtlMeansForever) {
   EXPECT_NE(Find(out, "forever"), nullptr);
 }
 
+MappedSample MakeSummary(std::string_view name, double value, const SummaryOptions* options,
+                         std::span<const Label> labels = {}) {
+  MappedSample m = Make(name, MetricType::kSummary, value, labels);
+  m.summary = options;
+  return m;
+}
+
+TEST(AggregatorTest, SummaryQuantilesAcrossShardsWithinTheirError) {
+  Aggregator agg({}, 2);
+  SummaryOptions options;  // 0.5/0.05, 0.9/0.01, 0.99/0.001
+  Label l[] = {{"route", "/a"}};
+  const uint64_t n = 20011;  // values 1..n once each, in a fixed shuffled order, alternating shards
+  for (uint64_t i = 0; i < n; ++i) {
+    double v = static_cast<double>((i * 7919) % n + 1);
+    ASSERT_TRUE(agg.shard(i % 2).Add(MakeSummary("lat_seconds", v, &options, l), kT0));
+  }
+  std::vector<prometheus::MetricFamily> out;
+  agg.Collect(kT0, &out);
+  const auto* f = Find(out, "lat_seconds");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->type, prometheus::MetricType::Summary);
+  ASSERT_EQ(f->metric.size(), 1u);
+  const auto& summary = f->metric[0].summary;
+  EXPECT_EQ(summary.sample_count, n);
+  EXPECT_DOUBLE_EQ(summary.sample_sum, static_cast<double>(n) * static_cast<double>(n + 1) / 2);
+  ASSERT_EQ(summary.quantile.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(summary.quantile[i].quantile, options.objectives[i].quantile);
+    EXPECT_NEAR(summary.quantile[i].value / static_cast<double>(n), options.objectives[i].quantile,
+                options.objectives[i].error);
+  }
+}
+
+TEST(AggregatorTest, SummaryWindowForgetsOldObservationsButCountAndSumDoNot) {
+  Aggregator agg({}, 1);
+  SummaryOptions options;
+  options.objectives = {{0.9, 0.01}};
+  options.max_age = seconds(60);
+  options.age_buckets = 3;
+  Aggregator::SeriesHandle handle;
+  ASSERT_TRUE(agg.shard(0).Add(MakeSummary("s", 100, &options), kT0, &handle));
+  // The cached-line path (AddTo) feeds the same window.
+  ASSERT_TRUE(agg.shard(0).AddTo(handle, 100, 9, false, kT0));
+  ASSERT_TRUE(agg.shard(0).AddTo(handle, 1, 10, false, kT0 + seconds(45)));
+  std::vector<prometheus::MetricFamily> out;
+  agg.Collect(kT0 + seconds(45), &out);
+  EXPECT_EQ(Find(out, "s")->metric[0].summary.quantile[0].value, 100);  // 10 x 100 and 10 x 1
+  out.clear();
+  agg.Collect(kT0 + seconds(61), &out);
+  EXPECT_EQ(Find(out, "s")->metric[0].summary.quantile[0].value, 1);  // the 100s are older than max_age
+  EXPECT_EQ(Find(out, "s")->metric[0].summary.sample_count, 20u);
+  out.clear();
+  agg.Collect(kT0 + seconds(200), &out);
+  EXPECT_TRUE(std::isnan(Find(out, "s")->metric[0].summary.quantile[0].value));
+  EXPECT_DOUBLE_EQ(Find(out, "s")->metric[0].summary.sample_sum, 1010);
+}
+
+TEST(AggregatorTest, SummaryTtlExpiryDropsTheWindow) {
+  Aggregator agg({}, 2);
+  SummaryOptions options;  // max_age 10 min: longer than the ttl
+  MappedSample old_value = MakeSummary("s", 100, &options);
+  old_value.ttl = seconds(60);
+  agg.shard(0).Add(old_value, kT0);
+  agg.shard(1).Add(old_value, kT0);
+  std::vector<prometheus::MetricFamily> out;
+  agg.Collect(kT0 + seconds(61), &out);
+  EXPECT_EQ(Find(out, "s"), nullptr);
+  // The label set comes back: a fresh window, not the one still holding the 100s.
+  MappedSample new_value = MakeSummary("s", 1, &options);
+  new_value.ttl = seconds(60);
+  agg.shard(1).Add(new_value, kT0 + seconds(62));
+  out.clear();
+  agg.Collect(kT0 + seconds(62), &out);
+  ASSERT_NE(Find(out, "s"), nullptr);
+  EXPECT_EQ(Find(out, "s")->metric[0].summary.sample_count, 1u);
+  for (const auto& q : Find(out, "s")->metric[0].summary.quantile) EXPECT_EQ(q.value, 1) << q.quantile;
+}
+
+TEST(AggregatorTest, SummaryWithoutQuantilesHasOnlySumAndCount) {
+  Aggregator agg({}, 1);
+  SummaryOptions options;
+  options.objectives.clear();
+  agg.shard(0).Add(MakeSummary("s", 2, &options), kT0);
+  std::vector<prometheus::MetricFamily> out;
+  agg.Collect(kT0, &out);
+  EXPECT_TRUE(Find(out, "s")->metric[0].summary.quantile.empty());
+  EXPECT_EQ(Find(out, "s")->metric[0].summary.sample_count, 1u);
+}
+
+TEST(AggregatorTest, SummarySeriesCapApplies) {
+  Aggregator agg({/*series_limit_per_metric=*/1, 100}, 1);
+  SummaryOptions options;
+  Label a[] = {{"k", "a"}};
+  Label b[] = {{"k", "b"}};
+  EXPECT_TRUE(agg.shard(0).Add(MakeSummary("s", 1, &options, a), kT0));
+  Aggregator::Totals totals;
+  EXPECT_FALSE(agg.shard(0).Add(MakeSummary("s", 1, &options, b), kT0));
+  std::vector<prometheus::MetricFamily> out;
+  totals = agg.Collect(kT0, &out);
+  EXPECT_EQ(totals.series, 1u);
+  EXPECT_EQ((totals.drops[{"s", DropReason::kSeriesLimit}]), 1u);
+}
+
 }  // namespace
 }  // namespace beam_exporter::telemetry

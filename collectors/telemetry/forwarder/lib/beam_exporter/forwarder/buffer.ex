@@ -42,23 +42,36 @@ defmodule BeamExporter.Forwarder.Buffer do
     }
   end
 
-  @doc "Queues one event from the calling process, or drops and counts it."
-  @spec push(t, tuple) :: :ok
-  def push(%__MODULE__{size: size, limit: limit} = buffer, event) do
+  @doc """
+  Queues one event (the index of its spec, its measurements and extracted metadata) from the
+  calling process, or drops and counts it.
+  """
+  @spec push(t, non_neg_integer, map, map) :: :ok
+  def push(%__MODULE__{size: size, limit: limit} = buffer, index, measurements, metadata) do
     if :atomics.add_get(size, 1, 1) > limit do
       :atomics.sub(size, 1, 1)
 
       :counters.add(buffer.counters, @dropped_overload, 1)
     else
-      send(buffer.sender, {__MODULE__, event})
+      # One flat tuple: the smallest message that carries the event.
+      send(buffer.sender, {__MODULE__, index, measurements, metadata})
     end
 
     :ok
   end
 
   @doc """
-  Takes up to `max` more queued events from the calling (sender) process's mailbox, without
-  waiting, after `received` (events the caller already took out of its mailbox).
+  The event `{index, measurements, metadata}` a message of the sender's mailbox carries, or nil
+  for any other message (the sender passes events it received itself to `take/3`).
+  """
+  @spec event(term) :: {non_neg_integer, map, map} | nil
+  def event({__MODULE__, index, measurements, metadata}), do: {index, measurements, metadata}
+  def event(_other), do: nil
+
+  @doc """
+  Takes up to `max` more queued events (`{index, measurements, metadata}`) from the calling
+  (sender) process's mailbox, without waiting, after `received` (events the caller already took
+  out of its mailbox).
   """
   @spec take(t, pos_integer, [tuple]) :: [tuple]
   def take(%__MODULE__{size: size}, max, received \\ []) do
@@ -71,7 +84,8 @@ defmodule BeamExporter.Forwarder.Buffer do
 
   defp receive_events(n, acc) do
     receive do
-      {__MODULE__, event} -> receive_events(n - 1, [event | acc])
+      {__MODULE__, index, measurements, metadata} ->
+        receive_events(n - 1, [{index, measurements, metadata} | acc])
     after
       0 -> acc
     end

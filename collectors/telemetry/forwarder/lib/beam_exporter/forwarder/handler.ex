@@ -2,23 +2,55 @@ defmodule BeamExporter.Forwarder.Handler do
   @moduledoc """
   The `:telemetry` handler. It runs in the process that executes the event, so it does the
   minimum: extract the low-cardinality metadata and queue the event under its spec index (see
-  `Buffer.push/2`). The event's time is stamped by the sender when it takes the event (reading
-  the clock costs the caller ~0.1 µs here, and the exporter does not use the time: Prometheus
-  stamps samples at scrape time). It never raises: `:telemetry` detaches a handler that raises,
-  so any failure (a bad extractor, odd metadata) is caught and counted as a handler error.
+  `Buffer.push/4`). It never raises: `:telemetry` detaches a handler that raises, so any failure
+  (a bad extractor, odd metadata) is caught and counted as a handler error.
+
+  What the caller pays is kept small by where things live (measured, docs/benchmarks.md):
+
+    * `:telemetry` keeps handlers in an ETS table and copies each handler's id, function and
+      config out of it on every event. So the config is only `{instance_key, spec_index}` (a few
+      words, no references or closures), and everything else (the buffer, the extractors) is read
+      from the instance's `:persistent_term` entry, which is read without copying. That entry is
+      written when the sender attaches the handlers and erased when it detaches them, never per
+      event (updating a persistent term makes the VM scan every process).
+    * The function is a remote capture, `&Handler.handle_event/4`.
+    * The caller adds nothing to the measurements (the sender adds `count: 1` for counted specs)
+      and stamps no time (reading the clock costs the caller ~0.1 µs here; the sender stamps the
+      batch, and the exporter does not use the time anyway: Prometheus stamps samples at scrape).
   """
 
   alias BeamExporter.Forwarder.Buffer
 
+  @doc """
+  Attaches one handler per spec of instance `name`, whose `:persistent_term` entry under
+  `instance_key` holds `buffer` and `extracts` (the specs' extractors, as a tuple in spec order).
+  Returns the handler ids.
+  """
+  @spec attach(term, atom, [map]) :: [term]
+  def attach(instance_key, name, specs) do
+    for {%{event: event}, index} <- Enum.with_index(specs) do
+      id = {BeamExporter.Forwarder, name, event}
+      # A sender killed without running terminate/2 left its handlers attached: replace them.
+      :telemetry.detach(id)
+      :ok = :telemetry.attach(id, event, &__MODULE__.handle_event/4, {instance_key, index})
+      id
+    end
+  end
+
   @doc false
-  def handle_event(_event, measurements, metadata, %{
-        buffer: buffer,
-        extract: extract,
-        counted: counted,
-        index: index
-      }) do
-    measurements = if counted, do: Map.put(measurements, :count, 1), else: measurements
-    Buffer.push(buffer, {index, measurements, extract.(metadata)})
+  def handle_event(_event, measurements, metadata, {instance_key, index}) do
+    case :persistent_term.get(instance_key, nil) do
+      %{buffer: buffer, extracts: extracts} ->
+        push(buffer, index, measurements, metadata, elem(extracts, index))
+
+      # The instance is stopping: its handlers are being detached.
+      nil ->
+        :ok
+    end
+  end
+
+  defp push(buffer, index, measurements, metadata, extract) do
+    Buffer.push(buffer, index, measurements, extract.(metadata))
   catch
     _kind, _reason -> Buffer.count(buffer, Buffer.handler_errors())
   end
