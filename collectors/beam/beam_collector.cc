@@ -14,6 +14,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The probe reads heap_size (for the memory ranking's candidates) for one slice of the processes
+// per collection, so a process that starts hoarding memory is ranked within this many
+// collections (a minute at the default interval); rows already ranked are re-read every time.
+constexpr int kMemorySlices = 6;
+
 // Owns an ei_x_buff for building RPC argument lists (encoded without a version byte).
 class Args {
  public:
@@ -89,6 +94,7 @@ class BeamCollector::Poller {
     previous_swt_.clear();
     last_groups_.reset();
     collections_ = 0;
+    memory_row_pids_.clear();
   }
 
   // Counts the failure, marks the data stale, and logs only when the reason changes.
@@ -146,6 +152,8 @@ class BeamCollector::Poller {
     }
     std::map<std::string, double> utilization = SchedulerUtilization(previous_swt_, sample.scheduler_wall_time);
     previous_swt_ = sample.scheduler_wall_time;
+    memory_row_pids_.clear();
+    for (const MemoryRow& row : sample.top_memory) memory_row_pids_.push_back(row.pid);
 
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->families = NodeFamilies(sample, utilization, convert_options_);
@@ -240,11 +248,25 @@ class BeamCollector::Poller {
 
     Args args;
     ei_x_encode_list_header(args.x(), 1);
-    ei_x_encode_map_header(args.x(), 2);
+    ei_x_encode_map_header(args.x(), 4);
     ei_x_encode_atom(args.x(), "top_n");
     ei_x_encode_long(args.x(), config_.top_n);
     ei_x_encode_atom(args.x(), "ets_top_n");
     ei_x_encode_long(args.x(), config_.ets_top_n);
+    // The first collection after connecting sweeps all processes, so the ranking is complete at once.
+    const int slices = collections_ == 0 ? 1 : kMemorySlices;
+    ei_x_encode_atom(args.x(), "memory_slice");
+    ei_x_encode_tuple_header(args.x(), 2);
+    ei_x_encode_long(args.x(), static_cast<long>(collections_ % slices));
+    ei_x_encode_long(args.x(), slices);
+    ei_x_encode_atom(args.x(), "memory_pids");
+    if (!memory_row_pids_.empty()) {  // a list header of length 0 would itself be the empty list
+      ei_x_encode_list_header(args.x(), static_cast<long>(memory_row_pids_.size()));
+      for (const std::string& pid : memory_row_pids_) {
+        ei_x_encode_binary(args.x(), pid.data(), static_cast<long>(pid.size()));
+      }
+    }
+    ei_x_encode_empty_list(args.x());
     ei_x_encode_empty_list(args.x());
 
     Term reply;
@@ -278,12 +300,25 @@ class BeamCollector::Poller {
     ei_x_encode_atom(args.x(), "budget_ms");
     ei_x_encode_long(args.x(), static_cast<long>(config_.rpc_timeout.count()));
     ei_x_encode_atom(args.x(), "groups");
+    // [{Name, [Module], [Label], [{Function, Arity}]}]; a list header of length 0 would itself be
+    // the empty list, so empty lists are encoded by their tail alone.
+    auto binaries = [&](const std::vector<std::string>& items) {
+      if (!items.empty()) ei_x_encode_list_header(args.x(), static_cast<long>(items.size()));
+      for (const std::string& s : items) ei_x_encode_binary(args.x(), s.data(), static_cast<long>(s.size()));
+      ei_x_encode_empty_list(args.x());
+    };
     ei_x_encode_list_header(args.x(), static_cast<long>(config_.process_groups.size()));
     for (const ProcessGroup& g : config_.process_groups) {
-      ei_x_encode_tuple_header(args.x(), 2);
+      ei_x_encode_tuple_header(args.x(), 4);
       ei_x_encode_binary(args.x(), g.name.data(), static_cast<long>(g.name.size()));
-      ei_x_encode_list_header(args.x(), static_cast<long>(g.modules.size()));
-      for (const std::string& m : g.modules) ei_x_encode_binary(args.x(), m.data(), static_cast<long>(m.size()));
+      binaries(g.modules);
+      binaries(g.process_labels);
+      if (!g.initial_functions.empty()) ei_x_encode_list_header(args.x(), static_cast<long>(g.initial_functions.size()));
+      for (const auto& [function, arity] : g.initial_functions) {
+        ei_x_encode_tuple_header(args.x(), 2);
+        ei_x_encode_binary(args.x(), function.data(), static_cast<long>(function.size()));
+        ei_x_encode_long(args.x(), arity);
+      }
       ei_x_encode_empty_list(args.x());
     }
     ei_x_encode_empty_list(args.x());
@@ -310,6 +345,7 @@ class BeamCollector::Poller {
   std::vector<SchedulerTime> previous_swt_;
   std::optional<NodeSample> last_groups_;
   uint64_t collections_ = 0;
+  std::vector<std::string> memory_row_pids_;  // the last collection's memory rows, re-read next time
   size_t reply_bytes_ = 0;
 };
 

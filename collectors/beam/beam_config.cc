@@ -7,14 +7,37 @@
 
 namespace beam_exporter::beam {
 
+// Phoenix 1.7 rewrites a joined channel's '$initial_call' to {UserChannel, join, 3} and labels
+// it {Phoenix.Channel, UserChannel, Topic}; LiveView does the same with mount/3 and
+// {Phoenix.LiveView, View, Topic}; older releases leave {Phoenix.Channel.Server | LiveView.Channel,
+// init, 1}. A Cowboy WebSocket waits in cowboy_websocket:loop/3 in its connection process. Bandit
+// runs HTTP and WebSocket connections in the same kind of process (Bandit.DelegatingHandler), so
+// no process attribute tells its WebSockets apart: there is no Bandit group (docs/metrics.md).
 std::vector<ProcessGroup> DefaultProcessGroups() {
   return {
-      {"phoenix_channel", {"Elixir.Phoenix.Channel.Server"}},
-      {"phoenix_live_view", {"Elixir.Phoenix.LiveView.Channel"}},
-      {"cowboy_websocket", {"cowboy_websocket", "Elixir.Phoenix.Endpoint.Cowboy2Handler"}},
-      {"bandit_websocket", {"Elixir.Bandit.WebSocket.Handler", "Elixir.Bandit.WebSocket.Connection"}},
+      {"phoenix_channel", {"Elixir.Phoenix.Channel"}, {{"join", 3}}, {"Elixir.Phoenix.Channel.Server"}},
+      {"phoenix_live_view", {"Elixir.Phoenix.LiveView"}, {{"mount", 3}}, {"Elixir.Phoenix.LiveView.Channel"}},
+      {"cowboy_websocket", {}, {}, {"cowboy_websocket"}},
   };
 }
+
+namespace {
+
+// "join/3" -> {"join", 3}; false unless a name, a slash and an arity 0..255.
+bool ParseFunctionArity(const std::string& text, std::pair<std::string, int>* out) {
+  size_t slash = text.rfind('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 >= text.size() || text.size() - slash > 4) return false;
+  int arity = 0;
+  for (size_t i = slash + 1; i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    arity = arity * 10 + (text[i] - '0');
+  }
+  if (arity > 255) return false;
+  *out = {text.substr(0, slash), arity};
+  return true;
+}
+
+}  // namespace
 
 bool SplitNodeName(const std::string& node, std::string* alive, std::string* host) {
   size_t at = node.find('@');
@@ -62,9 +85,17 @@ BeamConfig ParseBeamConfig(ConfigMap& section) {
     for (ConfigMap& group : section.GetMapList("process_groups")) {
       ProcessGroup g;
       g.name = group.GetString("name", "");
+      g.process_labels = group.GetStringList("process_labels", {});
+      for (const std::string& f : group.GetStringList("initial_functions", {})) {
+        std::pair<std::string, int> parsed;
+        if (!ParseFunctionArity(f, &parsed)) group.Fail("initial_functions", "expected name/arity, got '" + f + "'");
+        g.initial_functions.push_back(std::move(parsed));
+      }
       g.modules = group.GetStringList("modules", {});
       if (g.name.empty()) group.Fail("name", "every process group needs a name");
-      if (g.modules.empty()) group.Fail("modules", "list at least one module");
+      if (g.modules.empty() && g.process_labels.empty() && g.initial_functions.empty()) {
+        group.Fail("modules", "list at least one module, process label or initial function");
+      }
       if (!seen.insert(g.name).second) group.Fail("name", "duplicate process group '" + g.name + "'");
       group.CheckNoUnknownKeys();
       c.process_groups.push_back(std::move(g));

@@ -13,8 +13,12 @@
 
 namespace beam_exporter::beam {
 
+// A process counts in a group when its '$process_label' tag, or the function of its
+// '$initial_call' (any module), or its start or current module is listed (docs/metrics.md).
 struct ProcessGroup {
   std::string name;
+  std::vector<std::string> process_labels;  // the label, or the first element of a tuple label
+  std::vector<std::pair<std::string, int>> initial_functions;  // {"join", 3} from "join/3"
   std::vector<std::string> modules;  // module names as Erlang spells them ("Elixir.Phoenix.Channel.Server")
 };
 

@@ -51,14 +51,18 @@ stop_holder(Pid) when is_pid(Pid) ->
 %% ---------------------------------------------------------------------------------------
 %% collection
 
-%% One collection: basics, mailboxes, the memory ranking and ETS. Opts: #{top_n => N, ets_top_n => M}
+%% One collection: basics, mailboxes, the memory ranking and ETS.
+%% Opts: #{top_n => N, ets_top_n => M, memory_slice => {Phase, Slices}, memory_pids => [PidText]}
+%% (the slice and the previous memory rows: see scan_processes/4).
 collect(Opts) ->
     T0 = erlang:monotonic_time(microsecond),
     TopN = maps:get(top_n, Opts, 10),
     EtsTopN = maps:get(ets_top_n, Opts, 50),
+    Slice = maps:get(memory_slice, Opts, {0, 1}),
+    Previous = local_pids(maps:get(memory_pids, Opts, [])),
     Basic = basic(),
     T1 = erlang:monotonic_time(microsecond),
-    {Hist, TopMql, TopMemory} = scan_processes(erlang:processes(), TopN),
+    {Hist, TopMql, TopMemory} = scan_processes(erlang:processes(), TopN, Slice, Previous),
     T2 = erlang:monotonic_time(microsecond),
     Ets = ets_tables(EtsTopN),
     T3 = erlang:monotonic_time(microsecond),
@@ -130,65 +134,107 @@ scheduler_wall_time() ->
 %% ---------------------------------------------------------------------------------------
 %% processes
 
-%% #{ModuleAtom => GroupIndex}, plus the group names in order. Unknown modules are skipped:
-%% if the atom does not exist no process can have been started from that module.
+%% #{{label, Tag} | {function, Name, Arity} | {module, Module} => GroupIndex}, plus the group
+%% names in order. Groups: [{Name, [Module], [Label], [{Function, Arity}]}] (binaries). Unknown
+%% atoms are skipped: if the atom does not exist, no process can carry it. A key listed by two
+%% groups belongs to the first.
 group_table(Groups) ->
-    Names = [Name || {Name, _} <- Groups],
-    {_, ByModule} =
-        lists:foldl(fun({_Name, Modules}, {Index, Acc}) ->
-                            {Index + 1, lists:foldl(fun(M, A) -> add_module(M, Index, A) end, Acc, Modules)}
+    Names = [element(1, G) || G <- Groups],
+    {_, Matchers} =
+        lists:foldl(fun({_Name, Modules, Labels, Functions}, {Index, Acc0}) ->
+                            Acc1 = lists:foldl(fun(M, A) -> add_key(fun(Atom) -> {module, Atom} end, M, Index, A) end,
+                                               Acc0, Modules),
+                            Acc2 = lists:foldl(fun(L, A) -> add_key(fun(Atom) -> {label, Atom} end, L, Index, A) end,
+                                               Acc1, Labels),
+                            Acc3 = lists:foldl(fun({F, Arity}, A) when is_integer(Arity) ->
+                                                       add_key(fun(Atom) -> {function, Atom, Arity} end, F, Index, A)
+                                               end, Acc2, Functions),
+                            {Index + 1, Acc3}
                     end, {1, #{}}, Groups),
-    {Names, ByModule}.
+    {Names, Matchers}.
 
-add_module(ModuleName, Index, Acc) ->
-    try binary_to_existing_atom(ModuleName, utf8) of
-        Atom -> maps:put(Atom, Index, Acc)
+add_key(MakeKey, Name, Index, Acc) ->
+    try binary_to_existing_atom(Name, utf8) of
+        Atom ->
+            Key = MakeKey(Atom),
+            case maps:is_key(Key, Acc) of
+                true -> Acc;
+                false -> Acc#{Key => Index}
+            end
     catch error:badarg -> Acc
     end.
 
-%% The memory ranking looks at the processes with the largest heap_size (the young heap,
-%% which ERTS reads without the process) and at the top mailboxes, and reads `memory` (a
-%% signal to the process) only for those. At least this many candidates, or this many per row:
+%% The memory ranking reads `memory` (a signal to the process) only for candidates: the
+%% processes with the largest heap_size (the young heap, which ERTS reads without the process),
+%% the top mailboxes (queued messages count in memory) and the previous collection's rows.
+%% heap_size is read for one slice of the processes per collection (every Slices-th process,
+%% starting at Phase; the caller rotates Phase), so the pass costs little more than the mailbox
+%% scan and every process is looked at once per Slices collections. Candidates per slice: at
+%% least this many, or this many per row.
 -define(MEMORY_CANDIDATES_MIN, 50).
 -define(MEMORY_CANDIDATES_PER_ROW, 5).
 
 %% One pass over all processes: the mailbox histogram, the total queued, the top N by queue
-%% length and the memory candidates. The common case (empty mailbox, heap not among the
-%% largest) costs one process_info call and two comparisons. Processes that exit during the
-%% scan are skipped.
-scan_processes(Pids, TopN) ->
+%% length and the memory candidates. The common case (outside the slice, empty mailbox) costs
+%% one process_info call and one comparison. Processes that exit during the scan are skipped.
+scan_processes(Pids, TopN, {Phase, Slices}, Previous) ->
     HeapK = max(?MEMORY_CANDIDATES_MIN, ?MEMORY_CANDIDATES_PER_ROW * TopN),
     {Zero, Buckets, Sum, TopMql, TopHeap} =
-        scan(Pids, TopN, HeapK, 0, {0, 0, 0, 0, 0, 0, 0, 0}, 0, [], 0, [], 0, -1),
+        scan(Pids, Phase, Slices, TopN, HeapK, 0, {0, 0, 0, 0, 0, 0, 0, 0}, 0, [], 0, [], 0, -1),
     MailboxRows = lists:filtermap(fun({Mql, Pid}) -> mailbox_row(Pid, Mql) end, lists:reverse(TopMql)),
-    MemoryRows = memory_rows(lists:usort([Pid || {_, Pid} <- TopHeap ++ TopMql]), TopN),
+    MemoryRows = memory_rows(lists:usort([Pid || {_, Pid} <- TopHeap ++ TopMql] ++ Previous), TopN),
     {{setelement(1, Buckets, Zero), Sum}, MailboxRows, MemoryRows}.
 
-%% HeapMin is the smallest heap among the candidates once HeapK are kept, -1 before.
-scan([], _TopN, _HeapK, Zero, Buckets, Sum, TopMql, _MqlLen, TopHeap, _HeapLen, _HeapMin) ->
+%% Countdown reaches 0 on the processes of this collection's slice. HeapMin is the smallest heap
+%% among the candidates once HeapK are kept, -1 before.
+scan([], _Countdown, _Slices, _TopN, _HeapK, Zero, Buckets, Sum, TopMql, _MqlLen, TopHeap, _HeapLen, _HeapMin) ->
     {Zero, Buckets, Sum, TopMql, TopHeap};
-scan([Pid | Rest], TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen, HeapMin) ->
+scan([Pid | Rest], 0, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen, HeapMin) ->
     case erlang:process_info(Pid, [message_queue_len, heap_size]) of
-        [{message_queue_len, 0}, {heap_size, Heap}] when Heap =< HeapMin ->
-            scan(Rest, TopN, HeapK, Zero + 1, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen, HeapMin);
-        [{message_queue_len, Mql}, {heap_size, Heap}] ->
+        [{message_queue_len, Mql}, {heap_size, Heap}] when Heap > HeapMin ->
             {TopHeap1, HeapLen1} = top_insert(Heap, Pid, TopHeap, HeapLen, HeapK),
             HeapMin1 = case HeapLen1 < HeapK of
                            true -> -1;
                            false -> element(1, hd(TopHeap1))
                        end,
-            case Mql of
-                0 ->
-                    scan(Rest, TopN, HeapK, Zero + 1, Buckets, Sum, TopMql, MqlLen, TopHeap1, HeapLen1, HeapMin1);
-                _ ->
-                    B = bucket(Mql),
-                    {TopMql1, MqlLen1} = top_insert(Mql, Pid, TopMql, MqlLen, TopN),
-                    scan(Rest, TopN, HeapK, Zero, setelement(B, Buckets, element(B, Buckets) + 1), Sum + Mql,
-                         TopMql1, MqlLen1, TopHeap1, HeapLen1, HeapMin1)
-            end;
+            mailbox(Mql, Pid, Rest, Slices - 1, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen,
+                    TopHeap1, HeapLen1, HeapMin1);
+        [{message_queue_len, Mql}, _] ->
+            mailbox(Mql, Pid, Rest, Slices - 1, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen,
+                    TopHeap, HeapLen, HeapMin);
         undefined ->
-            scan(Rest, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen, HeapMin)
+            scan(Rest, Slices - 1, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen, HeapMin)
+    end;
+scan([Pid | Rest], Countdown, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen, HeapMin) ->
+    case erlang:process_info(Pid, message_queue_len) of
+        {message_queue_len, Mql} ->
+            mailbox(Mql, Pid, Rest, Countdown - 1, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen,
+                    TopHeap, HeapLen, HeapMin);
+        undefined ->
+            scan(Rest, Countdown - 1, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen,
+                 HeapMin)
     end.
+
+%% Counts one process's queue and goes on with the scan.
+mailbox(0, _Pid, Rest, Countdown, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen,
+        HeapMin) ->
+    scan(Rest, Countdown, Slices, TopN, HeapK, Zero + 1, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen, HeapMin);
+mailbox(Mql, Pid, Rest, Countdown, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen,
+        HeapMin) ->
+    B = bucket(Mql),
+    {TopMql1, MqlLen1} = top_insert(Mql, Pid, TopMql, MqlLen, TopN),
+    scan(Rest, Countdown, Slices, TopN, HeapK, Zero, setelement(B, Buckets, element(B, Buckets) + 1), Sum + Mql,
+         TopMql1, MqlLen1, TopHeap, HeapLen, HeapMin).
+
+%% The caller's pid texts that name live-or-dead processes of this node; anything else is ignored.
+local_pids(Texts) ->
+    lists:filtermap(fun(Text) ->
+                            try list_to_pid(binary_to_list(Text)) of
+                                Pid when node(Pid) =:= node() -> {true, Pid};
+                                _ -> false
+                            catch error:badarg -> false
+                            end
+                    end, Texts).
 
 %% The top N candidates by memory, largest first.
 memory_rows(Candidates, TopN) ->
@@ -243,49 +289,66 @@ mailbox_row(Pid, Mql) ->
         _ -> false
     end.
 
-%% One process_info call per process reading what it runs: the module it was started from
-%% (the proc_lib '$initial_call' for GenServers and the like) and the one it runs now.
-group_pass(_Pids, {GroupNames, ByModule}, _Deadline) when map_size(ByModule) =:= 0 ->
+%% One process_info call per process reading what it is: the module it was started from (the
+%% proc_lib '$initial_call' for GenServers and the like), the one it runs now, and its dictionary
+%% ('$initial_call', '$process_label').
+group_pass(_Pids, {GroupNames, Matchers}, _Deadline) when map_size(Matchers) =:= 0 ->
     {[{Name, 0} || Name <- GroupNames], 0};
-group_pass(Pids, {GroupNames, ByModule}, Deadline) ->
-    {Counts, Scanned} = group_loop(Pids, ByModule, Deadline, #{}, 0),
+group_pass(Pids, {GroupNames, Matchers}, Deadline) ->
+    {Counts, Scanned} = group_loop(Pids, Matchers, Deadline, #{}, 0),
     Groups = [{Name, maps:get(I, Counts, 0)} || {I, Name} <- lists:zip(lists:seq(1, length(GroupNames)), GroupNames)],
     {Groups, Scanned}.
 
 %% Checks the clock every 1024 processes.
-group_loop([], _ByModule, _Deadline, Counts, Scanned) ->
+group_loop([], _Matchers, _Deadline, Counts, Scanned) ->
     {Counts, Scanned};
-group_loop(Pids, ByModule, Deadline, Counts, Scanned) when Scanned band 1023 =:= 0, Scanned > 0 ->
+group_loop(Pids, Matchers, Deadline, Counts, Scanned) when Scanned band 1023 =:= 0, Scanned > 0 ->
     case erlang:monotonic_time(millisecond) > Deadline of
         true -> {Counts, Scanned};
-        false -> group_step(Pids, ByModule, Deadline, Counts, Scanned)
+        false -> group_step(Pids, Matchers, Deadline, Counts, Scanned)
     end;
-group_loop(Pids, ByModule, Deadline, Counts, Scanned) ->
-    group_step(Pids, ByModule, Deadline, Counts, Scanned).
+group_loop(Pids, Matchers, Deadline, Counts, Scanned) ->
+    group_step(Pids, Matchers, Deadline, Counts, Scanned).
 
-group_step([Pid | Rest], ByModule, Deadline, Counts, Scanned) ->
+group_step([Pid | Rest], Matchers, Deadline, Counts, Scanned) ->
     case erlang:process_info(Pid, [initial_call, current_function, dictionary]) of
-        undefined -> group_loop(Rest, ByModule, Deadline, Counts, Scanned + 1);
-        Info -> group_loop(Rest, ByModule, Deadline, count_group(Info, ByModule, Counts), Scanned + 1)
+        undefined -> group_loop(Rest, Matchers, Deadline, Counts, Scanned + 1);
+        Info -> group_loop(Rest, Matchers, Deadline, count_group(Info, Matchers, Counts), Scanned + 1)
     end.
 
-%% A process counts in a group when the module it was started from, or the module of the
-%% function it is running now, is one of the group's modules (first match wins).
-count_group([{initial_call, Initial}, {current_function, Current}, {dictionary, Dict}], ByModule, Counts) ->
-    Started = case Initial of
-                  {proc_lib, init_p, _} ->
-                      case lists:keyfind('$initial_call', 1, Dict) of
-                          {_, {M, _, _}} -> M;
-                          _ -> proc_lib
-                      end;
-                  {M, _, _} -> M;
+%% A process counts in one group at most: the group of the first of these that some group lists:
+%% its label's tag (Phoenix labels a joined channel {Phoenix.Channel, UserChannel, Topic}), the
+%% function of its '$initial_call' (Phoenix rewrites it to {UserChannel, join, 3}), the module it
+%% was started from, the module it runs now.
+count_group([{initial_call, Initial}, {current_function, Current}, {dictionary, Dict}], Matchers, Counts) ->
+    DictInitial = case lists:keyfind('$initial_call', 1, Dict) of
+                      {_, {_, _, _} = MFA} -> MFA;
+                      _ -> undefined
+                  end,
+    Started = case {Initial, DictInitial} of
+                  {{proc_lib, init_p, _}, {M, _, _}} -> M;
+                  {{proc_lib, init_p, _}, _} -> proc_lib;
+                  {{M, _, _}, _} -> M;
                   _ -> undefined
               end,
-    Running = case Current of {CM, _, _} -> CM; _ -> undefined end,
-    case {ByModule, ByModule} of
-        {#{Started := I}, _} -> Counts#{I => maps:get(I, Counts, 0) + 1};
-        {_, #{Running := I}} -> Counts#{I => maps:get(I, Counts, 0) + 1};
-        _ -> Counts
+    Keys = [label_key(lists:keyfind('$process_label', 1, Dict)),
+            case DictInitial of {_, F, A} -> {function, F, A}; _ -> none end,
+            {module, Started},
+            case Current of {CM, _, _} -> {module, CM}; _ -> none end],
+    case first_match(Keys, Matchers) of
+        none -> Counts;
+        I -> Counts#{I => maps:get(I, Counts, 0) + 1}
+    end.
+
+label_key({_, Label}) when is_tuple(Label), tuple_size(Label) > 0 -> {label, element(1, Label)};
+label_key({_, Label}) when is_atom(Label) -> {label, Label};
+label_key(_) -> none.
+
+first_match([], _Matchers) -> none;
+first_match([Key | Rest], Matchers) ->
+    case Matchers of
+        #{Key := I} -> I;
+        _ -> first_match(Rest, Matchers)
     end.
 
 %% The label that says what a process is: its registered name, else the module it was

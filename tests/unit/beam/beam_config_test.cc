@@ -52,6 +52,9 @@ metric_names: legacy
 process_groups:
   - name: workers
     modules: [Elixir.MyApp.Worker, my_worker]
+  - name: rooms
+    process_labels: [Elixir.Phoenix.Channel]
+    initial_functions: [join/3]
 )");
   BeamConfig c = ParseBeamConfig(m);
   EXPECT_EQ(c.node, "app@127.0.0.1");
@@ -65,9 +68,27 @@ process_groups:
   EXPECT_EQ(c.groups_every, 3);
   EXPECT_FALSE(c.load_probe);
   EXPECT_EQ(c.metric_names, MetricNames::kLegacy);
-  ASSERT_EQ(c.process_groups.size(), 1u);
+  ASSERT_EQ(c.process_groups.size(), 2u);
   EXPECT_EQ(c.process_groups[0].name, "workers");
   EXPECT_EQ(c.process_groups[0].modules.size(), 2u);
+  EXPECT_EQ(c.process_groups[1].process_labels, std::vector<std::string>{"Elixir.Phoenix.Channel"});
+  EXPECT_EQ(c.process_groups[1].initial_functions, (std::vector<std::pair<std::string, int>>{{"join", 3}}));
+  EXPECT_TRUE(c.process_groups[1].modules.empty());
+}
+
+// The defaults follow how Phoenix, LiveView and Cowboy processes look from outside (see
+// DefaultProcessGroups); Bandit has no group because nothing tells its WebSockets apart.
+TEST(BeamConfigTest, DefaultGroupsMatchPhoenixLabelsAndRewrittenInitialCalls) {
+  ConfigMap m = Section("node: app@127.0.0.1\n");
+  BeamConfig c = ParseBeamConfig(m);
+  ASSERT_EQ(c.process_groups.size(), 3u);
+  EXPECT_EQ(c.process_groups[0].name, "phoenix_channel");
+  EXPECT_EQ(c.process_groups[0].process_labels, std::vector<std::string>{"Elixir.Phoenix.Channel"});
+  EXPECT_EQ(c.process_groups[0].initial_functions, (std::vector<std::pair<std::string, int>>{{"join", 3}}));
+  EXPECT_EQ(c.process_groups[1].name, "phoenix_live_view");
+  EXPECT_EQ(c.process_groups[1].initial_functions, (std::vector<std::pair<std::string, int>>{{"mount", 3}}));
+  EXPECT_EQ(c.process_groups[2].name, "cowboy_websocket");
+  EXPECT_EQ(c.process_groups[2].modules, std::vector<std::string>{"cowboy_websocket"});
 }
 
 TEST(BeamConfigTest, RejectsBadValuesNamingKeyAndLine) {
@@ -78,6 +99,12 @@ TEST(BeamConfigTest, RejectsBadValuesNamingKeyAndLine) {
   EXPECT_NE(ErrorOf("top_n: -1").find("out of range"), std::string::npos);
   EXPECT_NE(ErrorOf("intervall: 5s").find("intervall"), std::string::npos);
   EXPECT_NE(ErrorOf("process_groups:\n  - name: x\n").find("at least one module"), std::string::npos);
+  for (const char* bad : {"join", "/3", "join/", "join/x", "join/256", "join/1000"}) {
+    EXPECT_NE(ErrorOf(std::string("process_groups:\n  - {name: x, initial_functions: [") + bad + "]}")
+                  .find("expected name/arity"),
+              std::string::npos)
+        << bad;
+  }
   EXPECT_NE(ErrorOf("process_groups:\n  - {name: x, modules: [a]}\n  - {name: x, modules: [b]}").find("duplicate"),
             std::string::npos);
   EXPECT_NE(ErrorOf("\n\ninterval: 10").find("test.yml:3"), std::string::npos);
