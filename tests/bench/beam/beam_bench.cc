@@ -1,7 +1,8 @@
 // Measures one BEAM collection on a real node at several process counts, side by side with
 // the ways other tools read a node:
-//   probe       beam_exporter_probe:collect/1 over our C-node connection (a full collection:
-//               basics, mailboxes, memory ranking, ETS), and groups/1 (the slower group pass)
+//   probe       beam_exporter_probe:collect/1 over our C-node connection (a collection: basics,
+//               mailboxes, memory ranking, ETS; in steady state and as the first one after
+//               connecting), and groups/1 (the slower group pass)
 //   baseline    a bare on-node scan of message_queue_len over processes(), the floor for the
 //               mailbox part
 //   per-pid rpc one erlang:process_info/2 RPC per process from the C node (observer-style)
@@ -125,14 +126,21 @@ class Bench {
         mailboxes_made = true;
       }
       const int procs = std::stoi(Strip(node_.Eval("erlang:system_info(process_count).")));
-      Cost full = ProbeRow(procs);
+      Cost full = ProbeRow(procs, 6);
+      ProbeRow(procs, 1);
       BaselineScanRow(procs);
-      GroupsRow(procs);
+      Cost groups = GroupsRow(procs);
+      // What the node spends on us per minute at the defaults (interval 10s, groups_every 6).
+      const double per_minute = 6 * full.cpu + groups.cpu;
+      char label[160];
+      std::snprintf(label, sizeof label,
+                    "node CPU per minute at the defaults (6 collections + 1 group pass) = %.2f%% of one core",
+                    per_minute / 600.0);
+      Print(procs, label, NAN, per_minute, NAN);
       Cost etop = EtopRow(procs);
       Cost per_pid = PerPidRow(procs);
-      Print(procs, "ratio: etop_collect / full collection", etop.wall / full.wall, etop.cpu / full.cpu, NAN, "%.1fx");
-      Print(procs, "ratio: per-process RPC / full collection", per_pid.wall / full.wall, per_pid.cpu / full.cpu, NAN,
-            "%.0fx");
+      Print(procs, "ratio: etop_collect / collection", etop.wall / full.wall, etop.cpu / full.cpu, NAN, "%.1fx");
+      Print(procs, "ratio: per-process RPC / collection", per_pid.wall / full.wall, per_pid.cpu / full.cpu, NAN, "%.0fx");
       exporter_rows.push_back(ExporterRow(procs));
     }
     std::cout << "\n| processes | collection s (exporter) | reply bytes | scrape p50 ms | scrape p99 ms | exporter CPU % of one core (interval 10s) | exporter RSS MB |\n|---|---|---|---|---|---|---|\n";
@@ -173,17 +181,29 @@ class Bench {
   }
 
   // A full collection (basics + mailboxes + memory ranking + ETS); returns its median costs.
-  Cost ProbeRow(int procs) {
+  // With slices = 6 it is called as the exporter does in steady state (heap sizes of one sixth of
+  // the processes, the last rows' pids passed back); with 1, as on the first collection after
+  // connecting (heap sizes of all processes).
+  Cost ProbeRow(int procs, int slices) {
     std::vector<double> walls, cpus, mailbox_ms;
+    std::vector<std::string> row_pids;
     size_t bytes = 0;
     for (int i = 0; i < o_.runs; ++i) {
       Args a;
       ei_x_encode_list_header(a.x(), 1);
-      ei_x_encode_map_header(a.x(), 2);
+      ei_x_encode_map_header(a.x(), 4);
       ei_x_encode_atom(a.x(), "top_n");
       ei_x_encode_long(a.x(), 10);
       ei_x_encode_atom(a.x(), "ets_top_n");
       ei_x_encode_long(a.x(), 50);
+      ei_x_encode_atom(a.x(), "memory_slice");
+      ei_x_encode_tuple_header(a.x(), 2);
+      ei_x_encode_long(a.x(), i % slices);
+      ei_x_encode_long(a.x(), slices);
+      ei_x_encode_atom(a.x(), "memory_pids");
+      if (!row_pids.empty()) ei_x_encode_list_header(a.x(), static_cast<long>(row_pids.size()));
+      for (const std::string& pid : row_pids) ei_x_encode_binary(a.x(), pid.data(), static_cast<long>(pid.size()));
+      ei_x_encode_empty_list(a.x());
       ei_x_encode_empty_list(a.x());
       double r0 = RuntimeMs();
       auto t0 = Clock::now();
@@ -194,9 +214,17 @@ class Bench {
         int64_t us = 0;
         if (const Term* m = timings->Find("processes"); m && m->AsInt(&us)) mailbox_ms.push_back(us / 1000.0);
       }
+      row_pids.clear();
+      if (const Term* rows = reply.Find("top_memory")) {
+        for (const Term& row : rows->items) {
+          std::string pid;
+          if (row.items.size() == 3 && row.items[1].AsText(&pid)) row_pids.push_back(pid);
+        }
+      }
     }
-    Print(procs, "probe collect/1: full collection (basics + mailboxes + memory ranking + ETS)", Median(walls),
-          Median(cpus), static_cast<double>(bytes));
+    const std::string what = slices == 1 ? "first collection after connecting (heap sizes of all processes)"
+                                         : "collection (basics + mailboxes + memory ranking + ETS)";
+    Print(procs, "probe collect/1: " + what, Median(walls), Median(cpus), static_cast<double>(bytes));
     Print(procs, "  of which the process pass (mailboxes + memory candidates; on-node timer)", Median(mailbox_ms), NAN,
           NAN);
     return {Median(walls), Median(cpus)};
@@ -232,7 +260,7 @@ class Bench {
 
   // The group pass over all processes (no budget cut), with a group that matches the bench's
   // sleepers so the pass does its full work.
-  void GroupsRow(int procs) {
+  Cost GroupsRow(int procs) {
     std::vector<double> walls, cpus;
     size_t bytes = 0;
     for (int i = 0; i < o_.runs; ++i) {
@@ -243,10 +271,12 @@ class Bench {
       ei_x_encode_long(a.x(), 600000);
       ei_x_encode_atom(a.x(), "groups");
       ei_x_encode_list_header(a.x(), 1);
-      ei_x_encode_tuple_header(a.x(), 2);
+      ei_x_encode_tuple_header(a.x(), 4);  // {Name, [Module], [Label], [{Function, Arity}]}
       ei_x_encode_binary(a.x(), "sleepers", 8);
       ei_x_encode_list_header(a.x(), 1);
       ei_x_encode_binary(a.x(), "timer", 5);
+      ei_x_encode_empty_list(a.x());
+      ei_x_encode_empty_list(a.x());
       ei_x_encode_empty_list(a.x());
       ei_x_encode_empty_list(a.x());
       ei_x_encode_empty_list(a.x());
@@ -258,6 +288,7 @@ class Bench {
     }
     Print(procs, "probe groups/1: group pass (all processes; every groups_every-th collection)", Median(walls),
           Median(cpus), static_cast<double>(bytes));
+    return {Median(walls), Median(cpus)};
   }
 
   Cost EtopRow(int procs) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/support/exporter_process.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
 #include "tests/support/subprocess.h"
@@ -23,7 +24,6 @@ class ForwarderE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     udp_port_ = FreeUdpPort();
-    web_port_ = FreeTcpPort();
     std::filesystem::create_directories(kForwarderWorkDir);
     config_path_ = std::string(kForwarderWorkDir) + "/e2e-" + std::to_string(getpid()) + ".yml";
     std::ofstream(config_path_) << "collectors:\n"
@@ -32,22 +32,21 @@ class ForwarderE2eTest : public ::testing::Test {
                                    "    mapping_files:\n"
                                    "      - " << kSourceDir << "/config/mappings/phoenix.yml\n"
                                    "      - " << kSourceDir << "/config/mappings/logger.yml\n";
-    exporter_ = std::make_unique<Subprocess>(std::vector<std::string>{
-        kExporterBinary, "--config.file=" + config_path_, "--web.listen-address=127.0.0.1:" + std::to_string(web_port_),
-        "--no-collector.beam"});
-    ASSERT_TRUE(WaitUntil([&] { return HttpGet(web_port_, "/-/ready", milliseconds(500)).status == 200; },
-                          milliseconds(10000)))
-        << exporter_->Output();
+    exporter_ = std::make_unique<ExporterProcess>(
+        ExporterProcess::Options{{"--config.file=" + config_path_, "--no-collector.beam"}, {}, "", true});
+    ASSERT_TRUE(exporter_->ready()) << exporter_->process().Output();
   }
 
-  void TearDown() override { unlink(config_path_.c_str()); }
+  void TearDown() override {
+    exporter_.reset();
+    unlink(config_path_.c_str());
+  }
 
-  std::string Metrics() { return HttpGet(web_port_, "/metrics").body; }
+  std::string Metrics() { return exporter_->Metrics(); }
 
   int udp_port_ = 0;
-  int web_port_ = 0;
   std::string config_path_;
-  std::unique_ptr<Subprocess> exporter_;
+  std::unique_ptr<ExporterProcess> exporter_;
 };
 
 TEST_F(ForwarderE2eTest, PhoenixRequestsAndACallTimeoutCrashReachMetrics) {

@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "tests/support/erlang_node.h"
+#include "tests/support/exporter_process.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
 #include "tests/support/subprocess.h"
@@ -57,7 +58,6 @@ TEST(LabSmokeTest, RunLabNodeIsReadAndAMailboxFaultNamesItsConsumer) {
   chmod(cookie_file.c_str(), 0600);
   const int http_port = FreeTcpPort();
   const int udp_port = FreeUdpPort();
-  const int web_port = FreeTcpPort();
 
   Subprocess lab({std::string(kSourceDir) + "/tests/lab/run-lab", "--name", node, "--cookie-file", cookie_file,
                   "--http-port", std::to_string(http_port), "--telemetry-port", std::to_string(udp_port),
@@ -78,14 +78,13 @@ TEST(LabSmokeTest, RunLabNodeIsReadAndAMailboxFaultNamesItsConsumer) {
                                 "  telemetry:\n"
                                 "    listen_udp: 127.0.0.1:" << udp_port << "\n"
                                 "    mapping_files: [" << kSourceDir << "/config/mappings/phoenix.yml]\n";
-  Subprocess exporter({kExporterBinary, "--config.file=" + config_path,
-                       "--web.listen-address=127.0.0.1:" + std::to_string(web_port)});
+  ExporterProcess exporter({{"--config.file=" + config_path}, {}, "", true});
 
   std::string metrics;
   auto metrics_show = [&](const std::function<bool()>& check) {
     return WaitUntil(
         [&] {
-          metrics = HttpGet(web_port, "/metrics").body;
+          metrics = exporter.Metrics();
           return check();
         },
         milliseconds(20000));
@@ -95,7 +94,7 @@ TEST(LabSmokeTest, RunLabNodeIsReadAndAMailboxFaultNamesItsConsumer) {
     return SampleValue(metrics, "beam_up{node=\"" + node + "\"}") == 1 &&
            SampleValue(metrics, "phoenix_http_request_duration_seconds_count{method=\"GET\",route=\"/users/:id\","
                                 "status=\"200\"}") > 0;
-  })) << exporter.Output() << "\n" << metrics;
+  })) << exporter.process().Output() << "\n" << metrics;
   const std::string queue = Replace(kConsumerQueue, "NODE", node);
   EXPECT_FALSE(FirstValue(metrics, queue) > 1000) << metrics;
 
@@ -111,7 +110,7 @@ TEST(LabSmokeTest, RunLabNodeIsReadAndAMailboxFaultNamesItsConsumer) {
   ASSERT_EQ(off.status, 0) << off.output;
   EXPECT_TRUE(metrics_show([&] { return !(FirstValue(metrics, queue) > 1000); })) << metrics;
 
-  exporter.Stop();
+  exporter.process().Stop();
   EXPECT_EQ(lab.Stop(milliseconds(10000)), 0) << lab.Output();
 }
 

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "tests/support/erlang_node.h"
+#include "tests/support/exporter_process.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
 #include "tests/support/subprocess.h"
@@ -93,15 +94,13 @@ TEST(GoldenMetricsTest, RealExpositionMatchesGoldenAndPassesPromtool) {
   node.Eval("Pid = spawn(fun() -> receive never -> ok end end), register(golden_backlog, Pid), "
             "[Pid ! {msg, I} || I <- lists:seq(1, 5)], ok.");
   const std::string config = TestConfig();
-  const int port = FreeTcpPort();
   const int udp = FreeUdpPort();
-  Subprocess exporter({kExporterBinary, "--config.file=" + config,
-                       "--web.listen-address=127.0.0.1:" + std::to_string(port), "--beam.node=" + node.name(),
-                       "--beam.cookie-file=" + node.cookie_file(),
-                       "--telemetry.listen-udp=127.0.0.1:" + std::to_string(udp)});
-  ASSERT_TRUE(WaitUntil([&] { return SampleValue(HttpGet(port, "/metrics").body, "beam_up{node=\"" + node.name() + "\"}") == 1; },
-                        milliseconds(30000)))
-      << exporter.Output();
+  ExporterProcess exporter({{"--config.file=" + config, "--beam.node=" + node.name(),
+                             "--beam.cookie-file=" + node.cookie_file(),
+                             "--telemetry.listen-udp=127.0.0.1:" + std::to_string(udp)},
+                            {}, "", true});
+  ASSERT_TRUE(exporter.WaitFor("beam_up{node=\"" + node.name() + "\"}", 1, milliseconds(30000)))
+      << exporter.process().Output();
 
   // telemetry_metrics_statsd's :datadog formatter, as a Phoenix app sends it.
   SendUdp(udp,
@@ -111,7 +110,7 @@ TEST(GoldenMetricsTest, RealExpositionMatchesGoldenAndPassesPromtool) {
           "not a statsd line\n");
   std::string metrics;
   ASSERT_TRUE(WaitUntil([&] {
-    metrics = HttpGet(port, "/metrics").body;
+    metrics = exporter.Metrics();
     return metrics.find("my_app_jobs_queue_depth") != std::string::npos &&
            metrics.find("erlang_vm_scheduler_utilization{") != std::string::npos &&
            metrics.find("erlang_vm_top_process_memory_bytes{") != std::string::npos;

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "tests/support/erlang_node.h"
+#include "tests/support/exporter_process.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
 #include "tests/support/prometheus_server.h"
@@ -37,8 +38,7 @@ std::string Path(const std::string& relative) { return std::string(kSourceDir) +
 // Everything the scenarios share: the lab node, the exporter and Prometheus.
 class Lab {
  public:
-  Lab() : node_("lab_" + RandomToken(8) + "@127.0.0.1"), http_port_(FreeTcpPort()), udp_port_(FreeUdpPort()),
-          exporter_port_(FreeTcpPort()) {
+  Lab() : node_("lab_" + RandomToken(8) + "@127.0.0.1"), http_port_(FreeTcpPort()), udp_port_(FreeUdpPort()) {
     std::filesystem::create_directories(std::string(kLabWorkDir) + "/rules");
     cookie_file_ = std::string(kLabWorkDir) + "/cookie";
     std::ofstream(cookie_file_) << RandomToken(20);
@@ -67,10 +67,9 @@ class Lab {
                           << "  telemetry:\n    listen_udp: 127.0.0.1:" << udp_port_ << "\n    mapping_files: ["
                           << Path("config/mappings/phoenix.yml") << ", " << Path("config/mappings/live_view.yml") << ", "
                           << Path("config/mappings/ecto.yml") << ", " << Path("config/mappings/logger.yml") << "]\n";
-    exporter_ = std::make_unique<Subprocess>(std::vector<std::string>{
-        kExporterBinary, "--config.file=" + config, "--web.listen-address=127.0.0.1:" + std::to_string(exporter_port_)});
+    exporter_ = std::make_unique<ExporterProcess>(ExporterProcess::Options{{"--config.file=" + config}, {}, "", false});
     PrometheusServer::Options options;
-    options.targets = {"127.0.0.1:" + std::to_string(exporter_port_)};
+    options.targets = {"127.0.0.1:" + std::to_string(exporter_->port())};
     for (const auto& entry : std::filesystem::directory_iterator(Path("deploy/prometheus/rules"))) {
       if (entry.path().extension() == ".yml") {
         options.rule_files.push_back(ShortenRuleFile(entry.path(), std::string(kLabWorkDir) + "/rules", kFor));
@@ -138,15 +137,15 @@ class Lab {
     }
   }
 
-  std::string Logs() { return (lab_ ? lab_->Output() : "") + (exporter_ ? exporter_->Output() : ""); }
+  std::string Logs() { return (lab_ ? lab_->Output() : "") + (exporter_ ? exporter_->process().Output() : ""); }
   const std::string& node() const { return node_; }
 
  private:
   std::string node_;
   std::string cookie_file_;
-  int http_port_, udp_port_, exporter_port_;
+  int http_port_, udp_port_;
   std::unique_ptr<Subprocess> lab_;
-  std::unique_ptr<Subprocess> exporter_;
+  std::unique_ptr<ExporterProcess> exporter_;
   std::unique_ptr<PrometheusServer> prometheus_;
 };
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "tests/support/erlang_node.h"
+#include "tests/support/exporter_process.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
 #include "tests/support/subprocess.h"
@@ -34,41 +35,18 @@ std::string Config(const std::string& node, const std::string& cookie_file, cons
          "\n    interval: 300ms\n    rpc_timeout: 250ms\n    connect_timeout: 500ms\n" + extra;
 }
 
-class Exporter {
+// A config file that lives as long as the exporter reading it.
+struct TempConfig {
+  explicit TempConfig(const std::string& yaml) : path(WriteTemp(yaml, ".yml")) {}
+  ~TempConfig() { unlink(path.c_str()); }
+  std::string path;
+};
+
+// The exporter with `yaml` as its config file and the telemetry collector off.
+class Exporter : private TempConfig, public ExporterProcess {
  public:
   explicit Exporter(const std::string& yaml, std::map<std::string, std::string> env = {})
-      : port_(FreeTcpPort()), config_(WriteTemp(yaml, ".yml")) {
-    process_ = std::make_unique<Subprocess>(
-        std::vector<std::string>{kExporterBinary, "--config.file=" + config_,
-                                 "--web.listen-address=127.0.0.1:" + std::to_string(port_), "--no-collector.telemetry"},
-        std::move(env));
-    ready_ = WaitUntil([&] { return HttpGet(port_, "/-/ready", milliseconds(500)).status == 200; }, milliseconds(10000));
-  }
-  ~Exporter() {
-    process_->Stop();
-    unlink(config_.c_str());
-  }
-  bool ready() const { return ready_; }
-  int port() const { return port_; }
-  Subprocess& process() { return *process_; }
-  std::string Metrics() { return HttpGet(port_, "/metrics", milliseconds(2000)).body; }
-  // Waits until every one of `series` is on /metrics.
-  bool WaitForSeries(const std::vector<std::string>& series, milliseconds timeout) {
-    return WaitUntil([&] {
-      std::string m = Metrics();
-      return std::all_of(series.begin(), series.end(), [&](const std::string& s) { return !std::isnan(SampleValue(m, s)); });
-    }, timeout);
-  }
-  // Waits until `series` has `value` on /metrics.
-  bool WaitFor(const std::string& series, double value, milliseconds timeout = milliseconds(8000)) {
-    return WaitUntil([&] { return SampleValue(Metrics(), series) == value; }, timeout);
-  }
-
- private:
-  int port_;
-  std::string config_;
-  bool ready_ = false;
-  std::unique_ptr<Subprocess> process_;
+      : TempConfig(yaml), ExporterProcess({{"--config.file=" + path, "--no-collector.telemetry"}, std::move(env), "", true}) {}
 };
 
 std::string Up(const ErlangNode& node) { return "beam_up{node=\"" + node.name() + "\"}"; }

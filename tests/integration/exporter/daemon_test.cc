@@ -10,6 +10,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "tests/support/exporter_process.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
 #include "tests/support/subprocess.h"
@@ -26,26 +27,18 @@ std::string WriteTemp(const std::string& text, const std::string& suffix = ".yml
 }
 
 // A running exporter with no BEAM node and no telemetry listener: just the daemon.
-class Exporter {
+// The exporter with no collector, so only the daemon's own endpoints and metrics are there.
+// `plain_http`: wait for readiness over plain HTTP (false when the port speaks TLS).
+class Exporter : public ExporterProcess {
  public:
-  // `plain_http`: wait for readiness over plain HTTP (false when the port speaks TLS).
-  explicit Exporter(std::vector<std::string> extra = {}, bool plain_http = true) : port_(FreeTcpPort()) {
-    std::vector<std::string> argv = {kExporterBinary, "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-                                     "--no-collector.beam", "--no-collector.telemetry"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    process_ = std::make_unique<Subprocess>(argv);
-    if (!plain_http) return;
-    ready_ = WaitUntil([&] { return HttpGet(port_, "/-/ready", milliseconds(500)).status == 200; }, milliseconds(10000));
-  }
-  int port() const { return port_; }
-  bool ready() const { return ready_; }
-  Subprocess& process() { return *process_; }
-  std::string Metrics() { return HttpGet(port_, "/metrics").body; }
+  explicit Exporter(std::vector<std::string> extra = {}, bool plain_http = true)
+      : ExporterProcess({WithCollectorsOff(std::move(extra)), {}, "", plain_http}) {}
 
  private:
-  int port_;
-  bool ready_ = false;
-  std::unique_ptr<Subprocess> process_;
+  static std::vector<std::string> WithCollectorsOff(std::vector<std::string> extra) {
+    extra.insert(extra.begin(), {"--no-collector.beam", "--no-collector.telemetry"});
+    return extra;
+  }
 };
 
 TEST(DaemonTest, ServesBuildInfoAndProcessMetrics) {
