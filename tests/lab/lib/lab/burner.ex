@@ -5,40 +5,25 @@ defmodule Lab.Burner do
   scheduler (the BeamRunQueueHigh alert fires above 2). Switched off, they
   are stopped.
   """
-  use GenServer
+  use Lab.Ticker, interval_ms: 200, initial_state: []
 
-  @interval_ms 200
   @per_scheduler 6
 
-  def start_link(_), do: GenServer.start_link(__MODULE__, nil, name: __MODULE__)
+  def tick(burners) do
+    case {Lab.Faults.on?(:overload), burners} do
+      {true, []} ->
+        for _ <- 1..(@per_scheduler * System.schedulers_online()), do: spawn_link(&spin/0)
 
-  @impl true
-  def init(nil), do: {:ok, schedule([])}
+      {false, [_ | _]} ->
+        Enum.each(burners, &(Process.unlink(&1) && Process.exit(&1, :kill))) && []
 
-  @impl true
-  def handle_info(:tick, burners) do
-    burners =
-      case {Lab.Faults.on?(:overload), burners} do
-        {true, []} ->
-          for _ <- 1..(@per_scheduler * System.schedulers_online()), do: spawn_link(&spin/0)
-
-        {false, [_ | _]} ->
-          Enum.each(burners, &(Process.unlink(&1) && Process.exit(&1, :kill))) && []
-
-        _ ->
-          burners
-      end
-
-    {:noreply, schedule(burners)}
+      _ ->
+        burners
+    end
   end
 
   defp spin do
     Enum.reduce(1..10_000, 0, &(&1 + &2))
     spin()
-  end
-
-  defp schedule(state) do
-    Process.send_after(self(), :tick, @interval_ms)
-    state
   end
 end

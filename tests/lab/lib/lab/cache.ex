@@ -6,51 +6,39 @@ defmodule Lab.Cache do
   forgotten fault from exhausting the machine). Switched off, the cache is cleared back to its
   100 entries.
   """
-  use GenServer
+  use Lab.Ticker, interval_ms: 200, initial_state: create_table()
 
   @table :lab_cache
-  @interval_ms 200
   @rows 50_000
   @max_bytes 1_610_612_736
 
-  def start_link(_), do: GenServer.start_link(__MODULE__, nil, name: __MODULE__)
+  def tick(bloated?) do
+    cond do
+      Lab.Faults.on?(:ets_bloat) ->
+        if :ets.info(@table, :memory) * :erlang.system_info(:wordsize) < @max_bytes do
+          base = System.unique_integer([:positive])
+          :ets.insert(@table, for(i <- 1..@rows, do: {{:page, base, i}, :binary.copy("x", 64)}))
+        end
 
-  @impl true
-  def init(nil) do
-    :ets.new(@table, [:named_table, :public, :set])
-    put_users()
-    {:ok, schedule(false)}
+        true
+
+      bloated? ->
+        # One call rather than match_delete, which takes seconds on millions of rows.
+        :ets.delete_all_objects(@table)
+        put_users()
+        false
+
+      true ->
+        false
+    end
   end
 
-  @impl true
-  def handle_info(:tick, bloated?) do
-    bloated? =
-      cond do
-        Lab.Faults.on?(:ets_bloat) ->
-          if :ets.info(@table, :memory) * :erlang.system_info(:wordsize) < @max_bytes do
-            base = System.unique_integer([:positive])
-            :ets.insert(@table, for(i <- 1..@rows, do: {{:page, base, i}, :binary.copy("x", 64)}))
-          end
-
-          true
-
-        bloated? ->
-          # One call rather than match_delete, which takes seconds on millions of rows.
-          :ets.delete_all_objects(@table)
-          put_users()
-          false
-
-        true ->
-          false
-      end
-
-    {:noreply, schedule(bloated?)}
+  # Runs in init/1: the table belongs to this process. The state says whether it is bloated.
+  defp create_table do
+    :ets.new(@table, [:named_table, :public, :set])
+    put_users()
+    false
   end
 
   defp put_users, do: :ets.insert(@table, for(i <- 1..100, do: {{:user, i}, "user #{i}"}))
-
-  defp schedule(state) do
-    Process.send_after(self(), :tick, @interval_ms)
-    state
-  end
 end

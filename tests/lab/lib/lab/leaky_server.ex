@@ -6,25 +6,18 @@ defmodule Lab.LeakyServer do
   fault from exhausting the machine). Switched off, it drops the state and hibernates (which
   compacts its heap).
   """
-  use GenServer
+  use Lab.Ticker, interval_ms: 200, initial_state: []
 
-  @interval_ms 200
   @chunk 81_920
   # 80k x 48 bytes (a 3-tuple and a list cell) ~ 3.9 MB per tick; stop adding at ~1 GiB.
   @max_chunks 270
 
-  def start_link(_), do: GenServer.start_link(__MODULE__, nil, name: __MODULE__)
-
-  @impl true
-  def init(nil), do: {:ok, schedule([])}
-
-  @impl true
-  def handle_info(:tick, leaked) do
+  def tick(leaked) do
     cond do
-      Lab.Faults.on?(:memory_leak) -> {:noreply, schedule(leak_more(leaked))}
+      Lab.Faults.on?(:memory_leak) -> leak_more(leaked)
       # Hibernating compacts the heap, so the memory is really given back.
-      leaked != [] -> {:noreply, schedule([]), :hibernate}
-      true -> {:noreply, schedule(leaked)}
+      leaked != [] -> {:hibernate, []}
+      true -> leaked
     end
   end
 
@@ -32,10 +25,5 @@ defmodule Lab.LeakyServer do
     if length(leaked) < @max_chunks,
       do: [Enum.map(1..@chunk, &{:session, &1, System.unique_integer()}) | leaked],
       else: leaked
-  end
-
-  defp schedule(state) do
-    Process.send_after(self(), :tick, @interval_ms)
-    state
   end
 end

@@ -5,19 +5,12 @@ defmodule Lab.MailboxProducer do
   300k messages (past the 100k of the critical BeamProcessMailboxBacklog alert; the cap keeps a
   forgotten fault from exhausting memory).
   """
-  use GenServer
+  use Lab.Ticker, interval_ms: 50
 
-  @interval_ms 50
   @batch 100
   @max_queue 300_000
 
-  def start_link(_), do: GenServer.start_link(__MODULE__, nil, name: __MODULE__)
-
-  @impl true
-  def init(nil), do: {:ok, schedule(nil)}
-
-  @impl true
-  def handle_info(:tick, state) do
+  def tick(state) do
     if Lab.Faults.on?(:mailbox_overflow) do
       with consumer when is_pid(consumer) <- Process.whereis(Lab.MailboxConsumer),
            {:message_queue_len, queued} when queued < @max_queue <-
@@ -26,11 +19,6 @@ defmodule Lab.MailboxProducer do
       end
     end
 
-    {:noreply, schedule(state)}
-  end
-
-  defp schedule(state) do
-    Process.send_after(self(), :tick, @interval_ms)
     state
   end
 end
