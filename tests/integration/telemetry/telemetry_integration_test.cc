@@ -211,6 +211,78 @@ TEST(TelemetryIntegrationTest, EverythingPassesPromtool) {
   EXPECT_EQ(r.output, "") << m;
 }
 
+// A summary mapping with quantiles, fed by two readers (datagrams from different source
+// ports spread over both shards, which share the series' quantile window); a second summary
+// with a 1 s window goes quiet, and its quantiles become NaN, which promtool accepts.
+TEST(TelemetryIntegrationTest, SummaryMappingServesQuantilesAndPassesPromtool) {
+  TelemetryExporter e("    readers: 2\n"
+                      "    default_summary_options: {max_age: 1s, age_buckets: 1}\n"
+                      "    mappings:\n"
+                      "      - match: shop.checkout.duration\n"
+                      "        name: shop_checkout_duration_seconds\n"
+                      "        type: summary\n"
+                      "        statsd_unit: milliseconds\n"
+                      "        summary_options:\n"
+                      "          quantiles: [{quantile: 0.5, error: 0.01}, {quantile: 0.99, error: 0.001}]\n"
+                      "          max_age: 10m\n"
+                      "      - match: shop.idle.duration\n"
+                      "        name: shop_idle_duration_seconds\n"
+                      "        type: summary\n");
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  // 1..200 ms, in a shuffled order, 20 lines per datagram.
+  for (int d = 0; d < 10; ++d) {
+    std::string datagram;
+    for (int i = 0; i < 20; ++i) {
+      int ms = (d * 20 + i) * 73 % 200 + 1;
+      datagram += (i ? "\n" : "") + std::string("shop.checkout.duration:") + std::to_string(ms) + "|h|#region:eu";
+    }
+    e.Send(datagram);
+  }
+  e.Send("shop.idle.duration:0.25|h");
+  std::string m = e.MetricsAfterPackets(11);
+  EXPECT_EQ(SampleValue(m, "shop_checkout_duration_seconds_count{region=\"eu\"}"), 200) << m;
+  EXPECT_NEAR(SampleValue(m, "shop_checkout_duration_seconds_sum{region=\"eu\"}"), 20.1, 1e-9);
+  // Within the configured rank error (0.01 and 0.001 of 200 observations, 1 ms apart).
+  EXPECT_NEAR(SampleValue(m, "shop_checkout_duration_seconds{region=\"eu\",quantile=\"0.5\"}"), 0.1, 0.0021) << m;
+  EXPECT_NEAR(SampleValue(m, "shop_checkout_duration_seconds{region=\"eu\",quantile=\"0.99\"}"), 0.198, 0.0011);
+  EXPECT_EQ(m.find("shop_checkout_duration_seconds{region=\"eu\",quantile=\"0.9\"}"), std::string::npos);
+  EXPECT_EQ(m.find("# TYPE shop_checkout_duration_seconds summary\n") == std::string::npos, false);
+  // The collector-wide default: statsd_exporter's quantiles over a 1 s window.
+  EXPECT_EQ(SampleValue(m, "shop_idle_duration_seconds{quantile=\"0.9\"}"), 0.25);
+  // Quiet for more than max_age: NaN quantiles, _count and _sum stay.
+  ASSERT_TRUE(WaitUntil([&] {
+    m = e.Metrics();
+    return m.find("shop_idle_duration_seconds{quantile=\"0.5\"} ") != std::string::npos &&
+           std::isnan(SampleValue(m, "shop_idle_duration_seconds{quantile=\"0.5\"}"));
+  }, milliseconds(5000))) << m;
+  EXPECT_EQ(SampleValue(m, "shop_idle_duration_seconds_count"), 1);
+  EXPECT_EQ(SampleValue(m, "shop_idle_duration_seconds_sum"), 0.25);
+  fs::path prom = e.dir() / "metrics.prom";
+  std::ofstream(prom) << m;
+  CommandResult r = RunCommand({"sh", "-c", "promtool check metrics < " + prom.string()}, milliseconds(30000));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "") << m;
+}
+
+TEST(TelemetryIntegrationTest, BadSummaryOptionIsAStartupErrorWithFileAndLine) {
+  fs::path dir = TempDir();
+  std::ofstream(dir / "bad.yml") << "collectors:\n  telemetry:\n    mappings:\n"
+                                    "      - match: shop.checkout.duration\n"
+                                    "        name: shop_checkout_duration_seconds\n"
+                                    "        type: summary\n"
+                                    "        summary_options:\n"
+                                    "          quantiles: [{quantile: 0.5, error: 0.01}, {quantile: 1, error: 0.01}]\n";
+  Subprocess bad({kExporterBinary, "--config.file=" + (dir / "bad.yml").string(),
+                  "--web.listen-address=127.0.0.1:" + std::to_string(FreeTcpPort()), "--no-collector.beam",
+                  "--telemetry.listen-udp=127.0.0.1:" + std::to_string(FreeUdpPort())});
+  std::optional<int> status = bad.Wait(milliseconds(10000));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_NE(*status, 0);
+  EXPECT_NE(bad.Output().find("bad.yml:8:"), std::string::npos) << bad.Output();
+  EXPECT_NE(bad.Output().find("quantile must be between 0 and 1"), std::string::npos) << bad.Output();
+  fs::remove_all(dir);
+}
+
 TEST(TelemetryIntegrationTest, TcpAndUnixDatagramInputs) {
   fs::path dir = TempDir();
   int tcp_port = FreeTcpPort();

@@ -215,6 +215,92 @@ TEST(MapperTest, BadRulesAreConfigErrorsWithFileAndLine) {
   expect_error("mappings:\n  - match: a\n    name: x_total\n    type: gauge\n", "_total");
 }
 
+TEST(MapperTest, SummaryOptionsParsedAndDefaultedFieldByField) {
+  MappingRules rules = RulesFromYaml(
+      "mappings:\n"
+      "  - match: a.*\n    name: a_seconds\n    type: summary\n"
+      "    summary_options:\n"
+      "      quantiles: [{quantile: 0.99, error: 0.001}, {quantile: 0.75, error: 0.02}]\n"
+      "      max_age: 2m\n"
+      "  - match: b\n    name: b_seconds\n    type: summary\n    summary_options: {age_buckets: 2}\n"
+      "  - match: c\n    name: c_seconds\n    type: summary\n    summary_options: {quantiles: []}\n"
+      "  - match: d\n    name: d_seconds\n    type: summary\n");
+  Mapper mapper(rules);
+  MappedSample m;
+  ASSERT_EQ(mapper.Map(MakeSample("a.x", SampleKind::kObserver, 1), &m), MapOutcome::kMapped);
+  EXPECT_EQ(m.type, MetricType::kSummary);
+  ASSERT_NE(m.summary, nullptr);
+  ASSERT_EQ(m.summary->objectives.size(), 2u);  // sorted by quantile
+  EXPECT_EQ(m.summary->objectives[0].quantile, 0.75);
+  EXPECT_EQ(m.summary->objectives[0].error, 0.02);
+  EXPECT_EQ(m.summary->objectives[1].quantile, 0.99);
+  EXPECT_EQ(m.summary->max_age, std::chrono::minutes(2));
+  EXPECT_EQ(m.summary->age_buckets, 5);  // not given: the default
+  ASSERT_EQ(mapper.Map(MakeSample("b", SampleKind::kObserver, 1), &m), MapOutcome::kMapped);
+  EXPECT_EQ(m.summary->objectives.size(), 3u);  // statsd_exporter's 0.5, 0.9, 0.99
+  EXPECT_EQ(m.summary->objectives[2].quantile, 0.99);
+  EXPECT_EQ(m.summary->objectives[2].error, 0.001);
+  EXPECT_EQ(m.summary->max_age, std::chrono::minutes(10));
+  EXPECT_EQ(m.summary->age_buckets, 2);
+  ASSERT_EQ(mapper.Map(MakeSample("c", SampleKind::kObserver, 1), &m), MapOutcome::kMapped);
+  EXPECT_TRUE(m.summary->objectives.empty());
+  // No summary_options: the collector-wide default (MappingRules::default_summary).
+  ASSERT_EQ(mapper.Map(MakeSample("d", SampleKind::kObserver, 1), &m), MapOutcome::kMapped);
+  EXPECT_EQ(m.summary, &rules.default_summary);
+}
+
+TEST(MapperTest, RuleSummaryOptionsInheritTheCollectorDefault) {
+  auto source = std::make_shared<ConfigSource>();
+  source->file = "test.yml";
+  ConfigMap root(YAML::Load("default_summary_options: {quantiles: [{quantile: 0.5, error: 0.01}], max_age: 30s}\n"
+                            "mappings:\n  - match: a\n    name: a_seconds\n    type: summary\n"
+                            "    summary_options: {age_buckets: 3}\n"),
+                 source, "");
+  MappingRules rules;
+  rules.default_summary = ParseSummaryOptions(root.GetMap("default_summary_options"), SummaryOptions{});
+  rules.AddRules(root.GetMapList("mappings"));
+  root.CheckNoUnknownKeys();
+  const SummaryOptions& options = *rules.rules[0].summary;
+  ASSERT_EQ(options.objectives.size(), 1u);
+  EXPECT_EQ(options.objectives[0].error, 0.01);
+  EXPECT_EQ(options.max_age, std::chrono::seconds(30));
+  EXPECT_EQ(options.age_buckets, 3);
+}
+
+TEST(MapperTest, BadSummaryOptionsAreConfigErrorsWithFileAndLine) {
+  auto expect_error = [](const std::string& options, const std::string& fragment, int line) {
+    std::string yaml = "mappings:\n  - match: a\n    name: x\n    type: summary\n    summary_options:\n" + options;
+    try {
+      RulesFromYaml(yaml);
+      ADD_FAILURE() << "accepted: " << yaml;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("test.yml:" + std::to_string(line) + ":"), std::string::npos) << e.what();
+    }
+  };
+  expect_error("      quantiles: [{quantile: 0, error: 0.01}]\n", "between 0 and 1", 6);
+  expect_error("      quantiles: [{quantile: 1, error: 0.01}]\n", "between 0 and 1", 6);
+  expect_error("      quantiles:\n        - {quantile: 0.5, error: 0.01}\n        - {quantile: 1.5, error: 0.01}\n",
+               "out of range", 8);
+  expect_error("      quantiles: [{quantile: 0.5, error: 0}]\n", "between 0 and 1", 6);
+  expect_error("      quantiles: [{quantile: 0.5, error: 1}]\n", "between 0 and 1", 6);
+  expect_error("      quantiles: [{quantile: 0.5}]\n", "needs error", 6);
+  expect_error("      quantiles: [{quantile: 0.5, error: 0.1}, {quantile: 0.5, error: 0.01}]\n", "twice", 6);
+  expect_error("      quantiles: [{quantile: 0.5, error: 0.1, weight: 2}]\n", "unknown key", 6);
+  expect_error("      max_age: 0s\n", "max_age", 6);
+  expect_error("      max_age: soon\n", "duration", 6);
+  expect_error("      age_buckets: 0\n", "age_buckets", 6);
+  expect_error("      buffer_size: 500\n", "unknown key", 6);
+  // summary_options on anything but a summary.
+  try {
+    RulesFromYaml("mappings:\n  - match: a\n    name: x\n    type: histogram\n    summary_options: {max_age: 1m}\n");
+    ADD_FAILURE() << "summary_options accepted on a histogram";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("test.yml:5:"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("type: summary"), std::string::npos) << e.what();
+  }
+}
+
 TEST(MapperTest, ShippedPresetsLoad) {
   for (const char* preset : {"phoenix", "live_view", "ecto", "oban", "logger"}) {
     MappingRules rules;
