@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/support/exporter_process.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
 #include "tests/support/subprocess.h"
@@ -38,31 +39,21 @@ std::string Presets() {
   return out + "]";
 }
 
+// A directory (for the config and the log) that lives as long as the exporter using it.
+struct WorkDir {
+  WorkDir() : dir(TempDir()) {}
+  ~WorkDir() { fs::remove_all(dir); }
+  fs::path dir;
+};
+
 // A running exporter with only the telemetry collector, its UDP listener on a free port.
-class TelemetryExporter {
+class TelemetryExporter : private WorkDir, public ExporterProcess {
  public:
   explicit TelemetryExporter(const std::string& telemetry_yaml = "", std::vector<std::string> extra = {})
-      : dir_(TempDir()), port_(FreeTcpPort()), udp_port_(FreeUdpPort()) {
-    fs::path config = dir_ / "beam_exporter.yml";
-    std::ofstream(config) << "collectors:\n  telemetry:\n    mapping_files: " << Presets() << "\n" << telemetry_yaml;
-    std::vector<std::string> argv = {kExporterBinary,
-                                     "--config.file=" + config.string(),
-                                     "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-                                     "--no-collector.beam",
-                                     "--telemetry.listen-udp=127.0.0.1:" + std::to_string(udp_port_)};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    process_ = std::make_unique<Subprocess>(argv, std::map<std::string, std::string>{}, (dir_ / "exporter.log").string());
-    ready_ = WaitUntil([&] { return HttpGet(port_, "/-/ready", milliseconds(500)).status == 200; }, milliseconds(10000));
-  }
-  ~TelemetryExporter() {
-    process_.reset();
-    fs::remove_all(dir_);
-  }
-  bool ready() const { return ready_; }
+      : TelemetryExporter(telemetry_yaml, std::move(extra), FreeUdpPort()) {}
+
   int udp_port() const { return udp_port_; }
-  const fs::path& dir() const { return dir_; }
-  Subprocess& process() { return *process_; }
-  std::string Metrics() { return HttpGet(port_, "/metrics").body; }
+  const fs::path& dir() const { return WorkDir::dir; }
   void Send(const std::string& datagram) { SendUdp(udp_port_, datagram); }
   // Waits until the exporter has counted `packets` datagrams, then returns /metrics.
   std::string MetricsAfterPackets(double packets) {
@@ -75,11 +66,20 @@ class TelemetryExporter {
   }
 
  private:
-  fs::path dir_;
-  int port_;
+  TelemetryExporter(const std::string& telemetry_yaml, std::vector<std::string> extra, int udp_port)
+      : ExporterProcess(Options(telemetry_yaml, std::move(extra), udp_port, WorkDir::dir)), udp_port_(udp_port) {}
+
+  static ExporterProcess::Options Options(const std::string& telemetry_yaml, std::vector<std::string> extra,
+                                          int udp_port, const fs::path& dir) {
+    fs::path config = dir / "beam_exporter.yml";
+    std::ofstream(config) << "collectors:\n  telemetry:\n    mapping_files: " << Presets() << "\n" << telemetry_yaml;
+    std::vector<std::string> args = {"--config.file=" + config.string(), "--no-collector.beam",
+                                     "--telemetry.listen-udp=127.0.0.1:" + std::to_string(udp_port)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return {args, {}, (dir / "exporter.log").string(), true};
+  }
+
   int udp_port_;
-  bool ready_ = false;
-  std::unique_ptr<Subprocess> process_;
 };
 
 TEST(TelemetryIntegrationTest, DatadogFormatterLinesBecomeMetrics) {
