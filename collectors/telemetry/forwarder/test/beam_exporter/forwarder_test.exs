@@ -159,6 +159,34 @@ defmodule BeamExporter.ForwarderTest do
     assert :telemetry.list_handlers([:fwd_test, :detach]) == []
   end
 
+  test "stopping the forwarder erases its persistent_term entry", ctx do
+    start(ctx, events: [[:fwd_test, :erase]])
+    assert %{buffer: _, sender: _, extracts: _} = :persistent_term.get({Forwarder, ctx.name})
+    stop_supervised!(ctx.name)
+    assert :persistent_term.get({Forwarder, ctx.name}, :erased) == :erased
+    assert_raise ArgumentError, fn -> Forwarder.stats(ctx.name) end
+  end
+
+  test "two instances forwarding the same event each get it, on their own counters", ctx do
+    {other_socket, other_port} = UdpSink.open()
+    on_exit(fn -> :gen_udp.close(other_socket) end)
+    other = :"#{ctx.name}_other"
+    start(ctx, events: [[:fwd_test, :both]])
+
+    start_supervised!({Forwarder, name: other, port: other_port, events: [[:fwd_test, :both]]},
+      id: other
+    )
+
+    :telemetry.execute([:fwd_test, :both], %{n: 1}, %{})
+    Forwarder.flush(ctx.name)
+    Forwarder.flush(other)
+
+    assert [{[:fwd_test, :both], %{n: 1}, %{}, _}] = UdpSink.events(ctx.socket)
+    assert [{[:fwd_test, :both], %{n: 1}, %{}, _}] = UdpSink.events(other_socket)
+    assert %{events_sent: 1} = Forwarder.stats(ctx.name)
+    assert %{events_sent: 1} = Forwarder.stats(other)
+  end
+
   defp eventually(check, tries \\ 100) do
     cond do
       check.() -> true

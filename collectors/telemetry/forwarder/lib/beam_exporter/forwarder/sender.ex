@@ -2,16 +2,11 @@ defmodule BeamExporter.Forwarder.Sender do
   @moduledoc """
   Owns the buffer, the UDP socket and the `:telemetry` handlers of one forwarder instance.
 
-  Events arrive as messages (see `Buffer`). When the first event wakes the idle sender, it
-  lingers 2 ms (more events queue meanwhile), then takes everything queued (in passes of 512),
-  converts measurements to the wire form, packs datagrams under the MTU and sends them, until the
-  queue is empty; so batches grow with the load. All of this happens in this process, off the
-  instrumented callers' path.
-
-  Why linger: a process waiting in `receive` is woken by every message it gets, and the waking
-  is paid by the process that sends (measured here: 0.3–0.7 µs per event, more than the rest of
-  the handler). While the sender sleeps in a receive without clauses (`Process.sleep/1`), or is
-  busy draining, new messages only queue; so callers pay one wake-up per linger, not per event.
+  Events arrive as messages (see `Buffer`). The sender sends as soon as they come: it takes
+  everything queued (in passes of 512), converts measurements to the wire form (adding `count: 1`
+  for counted specs), packs datagrams under the MTU and sends them, so batches grow with the load
+  (whatever queued while it was busy goes out together). All of this happens in this process, off
+  the instrumented callers' path.
   A send error is counted and the datagram is dropped (UDP is best effort; the exporter counts
   what it receives).
   """
@@ -20,9 +15,6 @@ defmodule BeamExporter.Forwarder.Sender do
 
   alias BeamExporter.Forwarder.{Buffer, Encoder, Handler, LoggerHandler, Measurements}
 
-  # How long the sender lets events queue after the first one woke it (see the moduledoc): at most
-  # this much latency, and at most one wake-up of the sender per this much time.
-  @linger_ms 2
   # Events taken from the buffer per pass; a drain makes passes until the buffer is empty.
   @take_per_pass 512
   # A UDP send blocks only when the socket's send buffer is full; give up on that datagram then.
@@ -68,9 +60,10 @@ defmodule BeamExporter.Forwarder.Sender do
   @impl true
   def handle_info(message, state) do
     case Buffer.event(message) do
-      nil -> {:noreply, state}
+      nil ->
+        {:noreply, state}
+
       event ->
-        Process.sleep(@linger_ms)
         {:noreply, drain(state, [event])}
     end
   end
