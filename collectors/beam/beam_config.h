@@ -31,7 +31,7 @@ struct BeamConfig {
   int64_t max_reply_bytes = 4 << 20;
   int top_n = 10;
   int ets_top_n = 50;
-  int groups_every = 6;  // the process-group pass runs every Nth collection
+  int groups_every = 12;  // the process-group pass runs every Nth collection (2 min at the default interval)
   std::vector<ProcessGroup> process_groups;
   bool load_probe = true;
   MetricNames metric_names = MetricNames::kCurrent;

@@ -182,8 +182,11 @@ scan_processes(Pids, TopN, {Phase, Slices}, Previous) ->
     {Zero, Buckets, Sum, TopMql, TopHeap} =
         scan(Pids, Phase, Slices, TopN, HeapK, 0, {0, 0, 0, 0, 0, 0, 0, 0}, 0, [], 0, [], 0, -1),
     MailboxRows = lists:filtermap(fun({Mql, Pid}) -> mailbox_row(Pid, Mql) end, lists:reverse(TopMql)),
-    MemoryRows = memory_rows(lists:usort([Pid || {_, Pid} <- TopHeap ++ TopMql] ++ Previous), TopN),
-    {{setelement(1, Buckets, Zero), Sum}, MailboxRows, MemoryRows}.
+    %% The mailbox rows' memory is already read (for a long queue that read walks the queue).
+    Known = [{Memory, Pid} || {Pid, {_, _, _, Memory, _, _}} <- MailboxRows],
+    ToRead = lists:usort([Pid || {_, Pid} <- TopHeap] ++ Previous) -- [Pid || {_, Pid} <- Known],
+    MemoryRows = memory_rows(Known, ToRead, TopN),
+    {{setelement(1, Buckets, Zero), Sum}, [Row || {_, Row} <- MailboxRows], MemoryRows}.
 
 %% Countdown reaches 0 on the processes of this collection's slice. HeapMin is the smallest heap
 %% among the candidates once HeapK are kept, -1 before.
@@ -236,15 +239,16 @@ local_pids(Texts) ->
                             end
                     end, Texts).
 
-%% The top N candidates by memory, largest first.
-memory_rows(Candidates, TopN) ->
+%% The top N by memory, largest first, of the candidates whose memory is Known ([{Memory, Pid}])
+%% and those still ToRead.
+memory_rows(Known, ToRead, TopN) ->
     Sized = lists:filtermap(fun(Pid) ->
                                     case erlang:process_info(Pid, memory) of
                                         {memory, M} -> {true, {M, Pid}};
                                         undefined -> false
                                     end
-                            end, Candidates),
-    Top = lists:sublist(lists:reverse(lists:sort(Sized)), TopN),
+                            end, ToRead),
+    Top = lists:sublist(lists:reverse(lists:sort(Known ++ Sized)), TopN),
     [{identity(Pid), pid_binary(Pid), M} || {M, Pid} <- Top].
 
 %% Bucket index (1-based) for le = 0, 1, 10, 100, 1000, 10000, 100000, +Inf.
@@ -282,10 +286,11 @@ top_insert(Key, Pid, [{Min, _} | Rest], TopLen, _TopN) when Key > Min ->
 top_insert(_Key, _Pid, Top, TopLen, _TopN) ->
     {Top, TopLen}.
 
+%% {Pid, Row}: the pid for the memory ranking, the row for the reply.
 mailbox_row(Pid, Mql) ->
     case erlang:process_info(Pid, [memory, reductions, current_function]) of
         [{memory, Memory}, {reductions, Reductions}, {current_function, Current}] ->
-            {true, {identity(Pid), pid_binary(Pid), Mql, Memory, Reductions, mfa_binary(Current)}};
+            {true, {Pid, {identity(Pid), pid_binary(Pid), Mql, Memory, Reductions, mfa_binary(Current)}}};
         _ -> false
     end.
 
