@@ -1,6 +1,6 @@
 # The Elixir side of forwarder_e2e_test: a real node running BeamExporter.Forwarder emits real
-# :telemetry events and one real GenServer.call-timeout crash (calling the registered E2E.Slow),
-# then flushes and exits.
+# :telemetry events (Phoenix's, and Bandit's WebSocket events as Bandit sends them) and one real
+# GenServer.call-timeout crash (calling the registered E2E.Slow), then flushes and exits.
 #   mix run emit_events.exs PORT      (from collectors/telemetry/forwarder, via ./run-emitter)
 [port] = System.argv()
 {:ok, _} = BeamExporter.Forwarder.start_link(port: String.to_integer(port), presets: [:phoenix, :logger])
@@ -22,6 +22,20 @@ end
 for _ <- 1..2 do
   :telemetry.execute([:phoenix, :router_dispatch, :stop], %{duration: native.(20)},
     %{conn: conn.(404, "/"), route: "/", plug: MyAppWeb.PageController, plug_opts: :index})
+end
+
+# Bandit's WebSocket spans, with the measurements Bandit sends: 3 upgrades, 2 closed after 30 s
+# and 90 s (the frame counts are dropped by the mapping).
+span = %{telemetry_span_context: make_ref()}
+
+for _ <- 1..3 do
+  :telemetry.execute([:bandit, :websocket, :start], %{monotonic_time: System.monotonic_time(), compress: false}, span)
+end
+
+for seconds <- [30, 90] do
+  :telemetry.execute([:bandit, :websocket, :stop],
+    %{monotonic_time: System.monotonic_time(), duration: native.(seconds * 1000), recv_text_frame_count: 4,
+      recv_text_frame_bytes: 120, send_text_frame_count: 4, send_text_frame_bytes: 300}, span)
 end
 
 defmodule E2E.Slow do

@@ -49,7 +49,7 @@ class ForwarderE2eTest : public ::testing::Test {
   std::unique_ptr<ExporterProcess> exporter_;
 };
 
-TEST_F(ForwarderE2eTest, PhoenixRequestsAndACallTimeoutCrashReachMetrics) {
+TEST_F(ForwarderE2eTest, PhoenixRequestsBanditWebSocketsAndACallTimeoutCrashReachMetrics) {
   CommandResult emitter = RunCommand(
       {std::string(kSourceDir) + "/tests/e2e/forwarder/run-emitter", kForwarderWorkDir, std::to_string(udp_port_)},
       milliseconds(180000), {{"BEAM_EXPORTER_SHARED_DIR", kSharedDir}});
@@ -80,6 +80,14 @@ TEST_F(ForwarderE2eTest, PhoenixRequestsAndACallTimeoutCrashReachMetrics) {
             2);
   // Raw paths never become labels.
   EXPECT_EQ(metrics.find("/users/1"), std::string::npos);
+
+  // Bandit WebSockets: opened - closed = open; the duration histogram from native units.
+  EXPECT_EQ(SampleValue(metrics, "bandit_websocket_connections_opened_total"), 3) << metrics;
+  EXPECT_EQ(SampleValue(metrics, "bandit_websocket_connections_closed_total"), 2);
+  EXPECT_NEAR(SampleValue(metrics, "bandit_websocket_connection_duration_seconds_sum"), 120, 1e-6);
+  EXPECT_EQ(SampleValue(metrics, "bandit_websocket_connection_duration_seconds_bucket{le=\"60\"}"), 1);
+  EXPECT_EQ(SampleValue(metrics, "bandit_websocket_connection_duration_seconds_bucket{le=\"300\"}"), 2);
+  EXPECT_EQ(metrics.find("frame"), std::string::npos) << metrics;
 
   // The crash names the registered server the caller timed out on (Elixir alias without "Elixir.").
   EXPECT_EQ(SampleValue(metrics, "beam_crash_reports_total{reason=\"timeout\",server=\"E2E.Slow\"}"), 1) << metrics;

@@ -32,7 +32,11 @@ defmodule BeamExporter.Forwarder.Presets do
       spec([:phoenix, :socket_connected], &__MODULE__.phoenix_socket_connected/1, true),
       spec([:phoenix, :channel_joined], &__MODULE__.phoenix_channel_joined/1, true),
       spec([:phoenix, :channel_handled_in], &__MODULE__.phoenix_channel_handled_in/1),
-      spec([:beam_exporter, :socket, :disconnect], &__MODULE__.socket_disconnect/1, true)
+      spec([:beam_exporter, :socket, :disconnect], &__MODULE__.socket_disconnect/1, true),
+      # Bandit (Phoenix's default server since 1.7.11) runs WebSocket and HTTP connections in the
+      # same kind of process, so only its own events count WebSockets (docs/metrics.md).
+      spec([:bandit, :websocket, :start], &__MODULE__.no_metadata/1, true),
+      spec([:bandit, :websocket, :stop], &__MODULE__.no_metadata/1, true)
     ]
   end
 
@@ -211,6 +215,9 @@ defmodule BeamExporter.Forwarder.Presets do
   end
 
   # --- Events already emitted with low-cardinality metadata (the logger handler's) -----------
+
+  @doc false
+  def no_metadata(_meta), do: %{}
 
   @doc false
   def passthrough(meta),

@@ -20,6 +20,15 @@ defmodule BeamExporter.Forwarder.PresetsTest do
     extract
   end
 
+  test "the phoenix preset counts Bandit's WebSocket starts and stops and forwards no metadata" do
+    specs = Presets.specs(:phoenix, [])
+
+    for event <- [[:bandit, :websocket, :start], [:bandit, :websocket, :stop]] do
+      assert %{counted: true, extract: extract} = Enum.find(specs, &(&1.event == event))
+      assert extract.(%{telemetry_span_context: make_ref(), conn: conn(%{})}) == %{}
+    end
+  end
+
   test "endpoint stop keeps method, status and the route template, never the raw path" do
     extract = extractor(:phoenix, [:phoenix, :endpoint, :stop])
     meta = extract.(%{conn: conn(%{phoenix_route: "/users/:id"}), options: []})
