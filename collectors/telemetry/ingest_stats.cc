@@ -24,4 +24,15 @@ std::string_view SampleOutcomeName(SampleOutcome outcome) {
   return "unknown";
 }
 
+void IngestCounts::Add(const IngestStats& s) {
+  auto read = [](const std::atomic<uint64_t>& counter) { return counter.load(std::memory_order_acquire); };
+  packets += read(s.packets);
+  lines += read(s.lines);
+  native_events += read(s.native_events);
+  for (size_t i = 0; i < line_errors.size(); ++i) line_errors[i] += read(s.line_errors[i]);
+  for (size_t i = 0; i < packet_drops.size(); ++i) packet_drops[i] += read(s.packet_drops[i]);
+  for (size_t i = 0; i < samples.size(); ++i) samples[i] += read(s.samples[i]);
+  kernel_drops += read(s.kernel_drops);
+}
+
 }  // namespace beam_exporter::telemetry

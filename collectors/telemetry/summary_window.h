@@ -1,16 +1,14 @@
 // Quantiles over a sliding time window, for summary series: the statsd_exporter (and Go
-// client) scheme of `age_buckets` CKMS estimators, each reset in turn every
+// client) scheme of `age_buckets` targeted-quantile estimators, each reset in turn every
 // max_age / age_buckets. Every observation goes into all of them; reads come from the oldest,
 // which has seen everything since its last reset: between max_age - max_age/age_buckets and
 // max_age of history. prometheus-cpp has the same scheme (TimeWindowQuantiles) but reads
 // steady_clock itself; here time is a parameter, so tests drive rotation with a fake clock.
 //
-// Memory: each CKMS estimator holds a fixed 500-value insert buffer plus a compressed sample
-// of about quantile / (2 * error) * ln(n) entries for its tightest objective, n being the
-// observations since its last reset; resets keep n to one window's worth. With the default
-// objectives: about 100 KB per window after 1k observations, 350 KB after 100k. Cost: an
-// insert shifts the sample (prometheus-cpp inserts into a vector), so an observation costs
-// 0.5 us with 1k observations in the window and 8 us with 1M (a histogram: about 25 ns).
+// Memory: each estimator holds a 500-value insert buffer plus a compressed sample (about 70
+// tuples with the default objectives, whatever the count): 27-31 KB per window with 5 age
+// buckets (tests/unit/telemetry/summary_memory_test.cc). Cost: every observation is inserted
+// into each age bucket's estimator, merged 500 at a time (docs/benchmarks.md).
 //
 // Not thread-safe: the aggregator guards each window with its own mutex.
 #pragma once
@@ -19,14 +17,14 @@
 #include <cstdint>
 #include <vector>
 
-#include <prometheus/detail/ckms_quantiles.h>
+#include "collectors/telemetry/targeted_quantiles.h"
 
 namespace beam_exporter::telemetry {
 
 class SummaryWindow {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
-  using Objectives = std::vector<prometheus::detail::CKMSQuantiles::Quantile>;
+  using Objectives = std::vector<TargetedQuantiles::Objective>;
 
   // At most this many copies of a sampled observation (StatsD @rate) enter the estimators,
   // so a tiny rate cannot make one line cost millions of inserts. `_count`/`_sum` still
@@ -46,7 +44,7 @@ class SummaryWindow {
  private:
   void Rotate(TimePoint now);
 
-  std::vector<prometheus::detail::CKMSQuantiles> estimators_;
+  std::vector<TargetedQuantiles> estimators_;
   size_t head_ = 0;  // the estimator that is read: the oldest
   std::chrono::nanoseconds interval_;
   TimePoint head_reset_at_;  // when the head is reset next

@@ -104,38 +104,38 @@ class TelemetryCollector : public Collector {
 
   Status Collect(Clock::time_point, std::vector<prometheus::MetricFamily>* out) override {
     if (!aggregator_) return Status::Unavailable("telemetry collector not started");
+    // The counters first: a reader counts a packet after storing its samples, so every packet
+    // this scrape counts has its samples in the series collected next.
+    IngestCounts counts;
+    for (const auto& s : stats_) counts.Add(*s);
     Aggregator::Totals totals = aggregator_->Collect(std::chrono::steady_clock::now(), out);
-    AppendSelfMetrics(totals, out);
+    AppendSelfMetrics(counts, totals, out);
     return Status::Ok();
   }
 
  private:
-  void AppendSelfMetrics(const Aggregator::Totals& totals, std::vector<prometheus::MetricFamily>* out) const {
+  void AppendSelfMetrics(const IngestCounts& counts, const Aggregator::Totals& totals,
+                         std::vector<prometheus::MetricFamily>* out) const {
     using prometheus::MetricType;
-    auto sum = [this](auto field) {
-      uint64_t total = 0;
-      for (const auto& s : stats_) total += field(*s).load(std::memory_order_relaxed);
-      return static_cast<double>(total);
-    };
     auto packets = MakeFamily("beam_exporter_telemetry_packets_total",
                               "Datagrams received by the telemetry listeners.", MetricType::Counter);
-    AddSample(&packets, {}, sum([](const IngestStats& s) -> const std::atomic<uint64_t>& { return s.packets; }));
+    AddSample(&packets, {}, static_cast<double>(counts.packets));
     out->push_back(std::move(packets));
 
     auto lines = MakeFamily("beam_exporter_telemetry_lines_total", "StatsD lines received.", MetricType::Counter);
-    AddSample(&lines, {}, sum([](const IngestStats& s) -> const std::atomic<uint64_t>& { return s.lines; }));
+    AddSample(&lines, {}, static_cast<double>(counts.lines));
     out->push_back(std::move(lines));
 
     auto events = MakeFamily("beam_exporter_telemetry_native_events_total",
                              "Events decoded from native (ETF) datagrams.", MetricType::Counter);
-    AddSample(&events, {}, sum([](const IngestStats& s) -> const std::atomic<uint64_t>& { return s.native_events; }));
+    AddSample(&events, {}, static_cast<double>(counts.native_events));
     out->push_back(std::move(events));
 
     auto errors = MakeFamily("beam_exporter_telemetry_line_errors_total",
                              "StatsD lines (or parts of lines) refused, by reason.", MetricType::Counter);
     for (size_t i = 0; i < static_cast<size_t>(LineError::kCount); ++i) {
       AddSample(&errors, {{"reason", std::string(LineErrorName(static_cast<LineError>(i)))}},
-                sum([i](const IngestStats& s) -> const std::atomic<uint64_t>& { return s.line_errors[i]; }));
+                static_cast<double>(counts.line_errors[i]));
     }
     out->push_back(std::move(errors));
 
@@ -143,11 +143,10 @@ class TelemetryCollector : public Collector {
                               "Datagrams lost or refused, by reason (kernel_overflow: dropped by the kernel "
                               "because the receive buffer was full).",
                               MetricType::Counter);
-    AddSample(&dropped, {{"reason", "kernel_overflow"}},
-              sum([](const IngestStats& s) -> const std::atomic<uint64_t>& { return s.kernel_drops; }));
+    AddSample(&dropped, {{"reason", "kernel_overflow"}}, static_cast<double>(counts.kernel_drops));
     for (size_t i = 0; i < static_cast<size_t>(PacketDrop::kCount); ++i) {
       AddSample(&dropped, {{"reason", std::string(PacketDropName(static_cast<PacketDrop>(i)))}},
-                sum([i](const IngestStats& s) -> const std::atomic<uint64_t>& { return s.packet_drops[i]; }));
+                static_cast<double>(counts.packet_drops[i]));
     }
     out->push_back(std::move(dropped));
 
@@ -157,7 +156,7 @@ class TelemetryCollector : public Collector {
                               MetricType::Counter);
     for (size_t i = 0; i < static_cast<size_t>(SampleOutcome::kCount); ++i) {
       AddSample(&samples, {{"outcome", std::string(SampleOutcomeName(static_cast<SampleOutcome>(i)))}},
-                sum([i](const IngestStats& s) -> const std::atomic<uint64_t>& { return s.samples[i]; }));
+                static_cast<double>(counts.samples[i]));
     }
     out->push_back(std::move(samples));
 

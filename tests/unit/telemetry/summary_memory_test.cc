@@ -1,7 +1,7 @@
 // Heap held by one summary window, measured by counting this binary's allocations (its own
-// test binary, so the counting operator new affects nothing else). The CKMS estimators keep a
-// compressed sample whose size grows with log(observations), and the window resets each
-// estimator every max_age / age_buckets: within one window the heap grows with the log of the
+// test binary, so the counting operator new affects nothing else). The estimators keep a
+// compressed sample that grows at most with log(observations), and the window resets each
+// estimator every max_age / age_buckets: within one window the heap does not grow with the
 // observations, and across rotations it does not grow at all.
 #include <gtest/gtest.h>
 
@@ -60,8 +60,8 @@ struct Values {
 
 SummaryWindow::Objectives DefaultObjectives() { return {{0.5, 0.05}, {0.9, 0.01}, {0.99, 0.001}}; }
 
-// Within one window the estimators keep about (0.99 / 2 / 0.001) * ln(n) samples for the
-// 0.99 objective: the heap grows with the log of the observations, not with their number.
+// Within one window the heap grows at most with the log of the observations, not with their
+// number.
 TEST(SummaryMemoryTest, HeapGrowsWithTheLogOfObservationsInAWindow) {
   SummaryWindow::Objectives objectives = DefaultObjectives();
   int64_t before = live_bytes.load();
@@ -80,13 +80,15 @@ TEST(SummaryMemoryTest, HeapGrowsWithTheLogOfObservationsInAWindow) {
   }
   // 100 times the observations, well under 10 times the heap.
   EXPECT_LT(bytes[2], 10 * bytes[0]);
-  // Measured: 61 KB, 184 KB and 184 KB for 500, 5k and 50k observations (vector capacities).
+  // Measured: 27 KB, 31 KB and 30 KB for 500, 5k and 50k observations.
   EXPECT_LT(bytes[2], 512 * 1024);
   delete window;
   EXPECT_EQ(live_bytes.load(), before);
 }
 
 // Across windows the heap does not grow: each estimator is reset every max_age / age_buckets.
+// How many tuples survive compression depends on the values, so two windows differ by a few
+// tuples; growth would be proportional to the observations (2k more per interval).
 TEST(SummaryMemoryTest, RotationKeepsTheHeapFlat) {
   SummaryWindow::Objectives objectives = DefaultObjectives();
   int64_t before = live_bytes.load();
@@ -94,8 +96,8 @@ TEST(SummaryMemoryTest, RotationKeepsTheHeapFlat) {
   Values values;
   int64_t first_windows_peak = 0;
   int64_t later_peak = 0;
-  // 20 rotation intervals of 12 s (four windows), 2k observations each.
-  for (int interval = 0; interval < 20; ++interval) {
+  // 50 rotation intervals of 12 s (ten windows), 2k observations each.
+  for (int interval = 0; interval < 50; ++interval) {
     auto t = kT0 + seconds(12 * interval);
     for (int i = 0; i < 2'000; ++i) window.Observe(values.Next(), 1, t);
     window.Quantile(0.5, t);
@@ -103,9 +105,9 @@ TEST(SummaryMemoryTest, RotationKeepsTheHeapFlat) {
     int64_t& peak = interval < 10 ? first_windows_peak : later_peak;
     peak = std::max(peak, bytes);
   }
-  std::printf("peak heap, 2k observations per 12 s interval: first two windows %lld bytes, next two %lld bytes\n",
+  std::printf("peak heap, 2k observations per 12 s interval: first two windows %lld bytes, next eight %lld bytes\n",
               static_cast<long long>(first_windows_peak), static_cast<long long>(later_peak));
-  EXPECT_LE(later_peak, first_windows_peak);
+  EXPECT_LE(later_peak, first_windows_peak * 105 / 100);
 }
 
 }  // namespace
