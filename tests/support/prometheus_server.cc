@@ -114,4 +114,8 @@ std::string ShortenRuleFile(const std::string& rule_file, const std::string& dir
   return out;
 }
 
+CommandResult PromtoolCheckMetrics(const std::string& exposition) {
+  return RunCommand({"promtool", "check", "metrics"}, std::chrono::milliseconds(30000), {}, exposition);
+}
+
 }  // namespace beam_exporter::testing

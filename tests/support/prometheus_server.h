@@ -52,4 +52,8 @@ std::string UrlEncode(const std::string& value);
 // (written into `dir`).
 std::string ShortenRuleFile(const std::string& rule_file, const std::string& dir, const std::string& max_for);
 
+// `promtool check metrics` on an exposition, fed on its standard input: status 0 and no output
+// when the exposition is clean.
+CommandResult PromtoolCheckMetrics(const std::string& exposition);
+
 }  // namespace beam_exporter::testing

@@ -16,6 +16,7 @@
 #include "tests/support/exporter_process.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
+#include "tests/support/prometheus_server.h"
 #include "tests/support/subprocess.h"
 
 namespace beam_exporter::testing {
@@ -117,10 +118,7 @@ TEST(GoldenMetricsTest, RealExpositionMatchesGoldenAndPassesPromtool) {
   }, milliseconds(15000))) << metrics;
   unlink(config.c_str());
 
-  const std::string prom = "/tmp/golden_metrics_" + std::to_string(getpid()) + ".prom";
-  std::ofstream(prom) << metrics;
-  CommandResult lint = RunCommand({"sh", "-c", "promtool check metrics < " + prom}, milliseconds(30000));
-  unlink(prom.c_str());
+  CommandResult lint = PromtoolCheckMetrics(metrics);
   EXPECT_EQ(lint.status, 0) << lint.output;
   EXPECT_EQ(lint.output, "") << "promtool lint findings";
 

@@ -15,6 +15,7 @@
 #include "tests/support/exporter_process.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
+#include "tests/support/prometheus_server.h"
 #include "tests/support/subprocess.h"
 
 namespace beam_exporter::testing {
@@ -202,9 +203,7 @@ TEST(BeamCollectorIntegrationTest, MetricsPassPromtoolAndEverySeriesHasTheNodeLa
   ASSERT_TRUE(WaitUntil([&] { return e.Metrics().find("erlang_vm_scheduler_utilization{") != std::string::npos; },
                         milliseconds(5000)));
   std::string m = e.Metrics();
-  std::string path = WriteTemp(m, ".prom");
-  CommandResult r = RunCommand({"sh", "-c", "promtool check metrics < " + path}, milliseconds(30000));
-  unlink(path.c_str());
+  CommandResult r = PromtoolCheckMetrics(m);
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output, "");
   std::istringstream lines(m);

@@ -13,6 +13,7 @@
 #include "tests/support/exporter_process.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
+#include "tests/support/prometheus_server.h"
 #include "tests/support/subprocess.h"
 
 namespace beam_exporter::testing {
@@ -60,11 +61,9 @@ TEST(DaemonTest, ServesBuildInfoAndProcessMetrics) {
 TEST(DaemonTest, MetricsPassPromtoolLint) {
   Exporter e;
   ASSERT_TRUE(e.ready()) << e.process().Output();
-  std::string path = WriteTemp(e.Metrics(), ".prom");
-  CommandResult r = RunCommand({"sh", "-c", "promtool check metrics < " + path}, milliseconds(30000));
+  CommandResult r = PromtoolCheckMetrics(e.Metrics());
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output, "");
-  unlink(path.c_str());
 }
 
 TEST(DaemonTest, LandingHealthReadyAndNotFound) {

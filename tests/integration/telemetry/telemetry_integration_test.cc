@@ -16,6 +16,7 @@
 #include "tests/support/exporter_process.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
+#include "tests/support/prometheus_server.h"
 #include "tests/support/subprocess.h"
 
 namespace beam_exporter::testing {
@@ -182,9 +183,7 @@ TEST(TelemetryIntegrationTest, ClashAndSeriesLimitKeepMetricsValid) {
   EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_series_dropped_total{metric=\"lat_count\",reason=\"type_clash\"}"), 1);
   EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_samples_total{outcome=\"invalid_name\"}"), 1);
   EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_series_dropped_total{metric=\"many_total\",reason=\"series_limit\"}"), 1);
-  fs::path prom = e.dir() / "metrics.prom";
-  std::ofstream(prom) << m;
-  CommandResult r = RunCommand({"sh", "-c", "promtool check metrics < " + prom.string()}, milliseconds(30000));
+  CommandResult r = PromtoolCheckMetrics(m);
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output, "");
 }
@@ -204,9 +203,7 @@ TEST(TelemetryIntegrationTest, EverythingPassesPromtool) {
                    0.12)
       << m;
   EXPECT_EQ(SampleValue(m, "beam_supervisor_restarts_total{child=\"Shop.Cache\",supervisor=\"Shop.Sup\"}"), 1);
-  fs::path prom = e.dir() / "metrics.prom";
-  std::ofstream(prom) << m;
-  CommandResult r = RunCommand({"sh", "-c", "promtool check metrics < " + prom.string()}, milliseconds(30000));
+  CommandResult r = PromtoolCheckMetrics(m);
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output, "") << m;
 }
@@ -257,9 +254,7 @@ TEST(TelemetryIntegrationTest, SummaryMappingServesQuantilesAndPassesPromtool) {
   }, milliseconds(5000))) << m;
   EXPECT_EQ(SampleValue(m, "shop_idle_duration_seconds_count"), 1);
   EXPECT_EQ(SampleValue(m, "shop_idle_duration_seconds_sum"), 0.25);
-  fs::path prom = e.dir() / "metrics.prom";
-  std::ofstream(prom) << m;
-  CommandResult r = RunCommand({"sh", "-c", "promtool check metrics < " + prom.string()}, milliseconds(30000));
+  CommandResult r = PromtoolCheckMetrics(m);
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output, "") << m;
 }
