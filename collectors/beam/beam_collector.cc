@@ -5,6 +5,7 @@
 
 #include "collectors/beam/backoff.h"
 #include "collectors/beam/convert.h"
+#include "collectors/beam/probe_args.h"
 #include "collectors/beam/probe_image.h"
 #include "collectors/beam/sample_decoder.h"
 #include "exporter/logging.h"
@@ -18,20 +19,6 @@ using Clock = std::chrono::steady_clock;
 // per collection, so a process that starts hoarding memory is ranked within this many
 // collections (a minute at the default interval); rows already ranked are re-read every time.
 constexpr int kMemorySlices = 6;
-
-// Owns an ei_x_buff for building RPC argument lists (encoded without a version byte).
-class Args {
- public:
-  Args() { ei_x_new(&x_); }
-  ~Args() { ei_x_free(&x_); }
-  Args(const Args&) = delete;
-  Args& operator=(const Args&) = delete;
-  ei_x_buff* x() { return &x_; }
-  const ei_x_buff& buff() const { return x_; }
-
- private:
-  ei_x_buff x_;
-};
 
 double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -115,7 +102,7 @@ class BeamCollector::Poller {
   // Stops the scheduler_wall_time holder (so the flag goes off) and closes the connection.
   void Disconnect() {
     if (conn_.connected() && !holder_pid_.empty()) {
-      Args args;
+      RpcArgs args;
       ei_x_encode_list_header(args.x(), 1);
       ei_x_append_buf(args.x(), holder_pid_.data(), static_cast<int>(holder_pid_.size()));
       ei_x_encode_empty_list(args.x());
@@ -127,7 +114,7 @@ class BeamCollector::Poller {
     conn_.Close();
   }
 
-  Status Call(const char* module, const char* function, const Args& args, Term* reply, FailureReason* reason) {
+  Status Call(const char* module, const char* function, const RpcArgs& args, Term* reply, FailureReason* reason) {
     size_t bytes = 0;
     Status s = conn_.Rpc(module, function, args.buff(), config_.rpc_timeout, reply, &bytes, reason);
     reply_bytes_ += bytes;
@@ -168,14 +155,9 @@ class BeamCollector::Poller {
   Status CollectWithBifs(NodeSample* sample, FailureReason* reason) {
     std::map<std::string, Term> replies;
     for (const BifCall& call : BifCalls()) {
-      Args args;
-      if (call.atom_arg.empty()) {
-        ei_x_encode_empty_list(args.x());
-      } else {
-        ei_x_encode_list_header(args.x(), 1);
-        ei_x_encode_atom(args.x(), call.atom_arg.c_str());
-        ei_x_encode_empty_list(args.x());
-      }
+      RpcArgs args;
+      EncodeAtomArgs(call.atom_arg.empty() ? std::vector<std::string>{} : std::vector<std::string>{call.atom_arg},
+                     &args);
       Status s = Call(call.module.c_str(), call.function.c_str(), args, &replies[call.key], reason);
       if (!s.ok()) return s;
     }
@@ -187,28 +169,21 @@ class BeamCollector::Poller {
   // Loads the probe when the node has none or another version.
   Status EnsureProbe(FailureReason* reason) {
     Term reply;
-    Args none;
-    ei_x_encode_empty_list(none.x());
+    RpcArgs none;
+    EncodeAtomArgs({}, &none);
     std::string version;
     Status s = Call(kProbeModule, "vsn", none, &reply, reason);
     if (s.ok() && reply.AsText(&version) && version == ProbeVersion()) return Status::Ok();
     if (!s.ok() && *reason != FailureReason::kBadReply) return s;  // {badrpc, undef} just means "not loaded"
 
     // Old code still running (a previous holder) would make load_binary fail with not_purged.
-    Args purge;
-    ei_x_encode_list_header(purge.x(), 1);
-    ei_x_encode_atom(purge.x(), kProbeModule);
-    ei_x_encode_empty_list(purge.x());
+    RpcArgs purge;
+    EncodeAtomArgs({kProbeModule}, &purge);
     s = Call("code", "soft_purge", purge, &reply, reason);
     if (!s.ok()) return s;
 
-    Args load;
-    std::string_view beam = ProbeBeam();
-    ei_x_encode_list_header(load.x(), 3);
-    ei_x_encode_atom(load.x(), kProbeModule);
-    ei_x_encode_string(load.x(), "beam_exporter_probe.erl");
-    ei_x_encode_binary(load.x(), beam.data(), static_cast<long>(beam.size()));
-    ei_x_encode_empty_list(load.x());
+    RpcArgs load;
+    EncodeLoadProbeArgs(ProbeBeam(), &load);
     s = Call("code", "load_binary", load, &reply, reason);
     if (!s.ok()) return s;
     if (!(reply.kind == Term::Kind::kTuple && reply.items.size() == 2 && reply.items[0].IsAtom("module"))) {
@@ -222,10 +197,8 @@ class BeamCollector::Poller {
   // Starts the process that keeps scheduler_wall_time on while we are connected.
   Status EnsureHolder(FailureReason* reason) {
     if (!holder_pid_.empty()) return Status::Ok();
-    Args args;
-    ei_x_encode_list_header(args.x(), 1);
-    ei_x_encode_atom(args.x(), conn_.self_node().c_str());
-    ei_x_encode_empty_list(args.x());
+    RpcArgs args;
+    EncodeAtomArgs({conn_.self_node()}, &args);
     Term reply;
     Status s = Call(kProbeModule, "start_holder", args, &reply, reason);
     if (!s.ok()) return s;
@@ -246,28 +219,15 @@ class BeamCollector::Poller {
     Status s = EnsureHolder(reason);
     if (!s.ok()) return s;
 
-    Args args;
-    ei_x_encode_list_header(args.x(), 1);
-    ei_x_encode_map_header(args.x(), 4);
-    ei_x_encode_atom(args.x(), "top_n");
-    ei_x_encode_long(args.x(), config_.top_n);
-    ei_x_encode_atom(args.x(), "ets_top_n");
-    ei_x_encode_long(args.x(), config_.ets_top_n);
+    CollectRequest request;
+    request.top_n = config_.top_n;
+    request.ets_top_n = config_.ets_top_n;
     // The first collection after connecting sweeps all processes, so the ranking is complete at once.
-    const int slices = collections_ == 0 ? 1 : kMemorySlices;
-    ei_x_encode_atom(args.x(), "memory_slice");
-    ei_x_encode_tuple_header(args.x(), 2);
-    ei_x_encode_long(args.x(), static_cast<long>(collections_ % slices));
-    ei_x_encode_long(args.x(), slices);
-    ei_x_encode_atom(args.x(), "memory_pids");
-    if (!memory_row_pids_.empty()) {  // a list header of length 0 would itself be the empty list
-      ei_x_encode_list_header(args.x(), static_cast<long>(memory_row_pids_.size()));
-      for (const std::string& pid : memory_row_pids_) {
-        ei_x_encode_binary(args.x(), pid.data(), static_cast<long>(pid.size()));
-      }
-    }
-    ei_x_encode_empty_list(args.x());
-    ei_x_encode_empty_list(args.x());
+    request.slices = collections_ == 0 ? 1 : kMemorySlices;
+    request.slice_phase = static_cast<int>(collections_ % static_cast<uint64_t>(request.slices));
+    request.memory_pids = memory_row_pids_;
+    RpcArgs args;
+    EncodeCollectArgs(request, &args);
 
     Term reply;
     s = Call(kProbeModule, "collect", args, &reply, reason);
@@ -294,35 +254,8 @@ class BeamCollector::Poller {
   // The probe stops its group pass after rpc_timeout (its budget) and the reply gets another
   // rpc_timeout, so a node with many processes gets a partial pass instead of a timeout.
   Status CollectGroups(NodeSample* sample, FailureReason* reason) {
-    Args args;
-    ei_x_encode_list_header(args.x(), 1);
-    ei_x_encode_map_header(args.x(), 2);
-    ei_x_encode_atom(args.x(), "budget_ms");
-    ei_x_encode_long(args.x(), static_cast<long>(config_.rpc_timeout.count()));
-    ei_x_encode_atom(args.x(), "groups");
-    // [{Name, [Module], [Label], [{Function, Arity}]}]; a list header of length 0 would itself be
-    // the empty list, so empty lists are encoded by their tail alone.
-    auto binaries = [&](const std::vector<std::string>& items) {
-      if (!items.empty()) ei_x_encode_list_header(args.x(), static_cast<long>(items.size()));
-      for (const std::string& s : items) ei_x_encode_binary(args.x(), s.data(), static_cast<long>(s.size()));
-      ei_x_encode_empty_list(args.x());
-    };
-    ei_x_encode_list_header(args.x(), static_cast<long>(config_.process_groups.size()));
-    for (const ProcessGroup& g : config_.process_groups) {
-      ei_x_encode_tuple_header(args.x(), 4);
-      ei_x_encode_binary(args.x(), g.name.data(), static_cast<long>(g.name.size()));
-      binaries(g.modules);
-      binaries(g.process_labels);
-      if (!g.initial_functions.empty()) ei_x_encode_list_header(args.x(), static_cast<long>(g.initial_functions.size()));
-      for (const auto& [function, arity] : g.initial_functions) {
-        ei_x_encode_tuple_header(args.x(), 2);
-        ei_x_encode_binary(args.x(), function.data(), static_cast<long>(function.size()));
-        ei_x_encode_long(args.x(), arity);
-      }
-      ei_x_encode_empty_list(args.x());
-    }
-    ei_x_encode_empty_list(args.x());
-    ei_x_encode_empty_list(args.x());
+    RpcArgs args;
+    EncodeGroupsArgs(config_.rpc_timeout, config_.process_groups, &args);
 
     Term reply;
     size_t bytes = 0;

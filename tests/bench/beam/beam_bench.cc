@@ -27,6 +27,7 @@
 
 #include "collectors/beam/etf_term.h"
 #include "collectors/beam/node_connection.h"
+#include "collectors/beam/probe_args.h"
 #include "collectors/beam/probe_image.h"
 #include "tests/support/erlang_node.h"
 #include "tests/support/net.h"
@@ -77,17 +78,6 @@ std::string Strip(std::string printed) {
   if (printed.rfind(prefix, 0) == 0 && printed.back() == '}') printed = printed.substr(prefix.size(), printed.size() - prefix.size() - 1);
   return printed;
 }
-
-class Args {
- public:
-  Args() { ei_x_new(&x_); }
-  ~Args() { ei_x_free(&x_); }
-  ei_x_buff* x() { return &x_; }
-  const ei_x_buff& buff() const { return x_; }
-
- private:
-  ei_x_buff x_;
-};
 
 class Bench {
  public:
@@ -149,7 +139,7 @@ class Bench {
   }
 
  private:
-  Term Call(const char* module, const char* function, Args& args, size_t* bytes = nullptr,
+  Term Call(const char* module, const char* function, const RpcArgs& args, size_t* bytes = nullptr,
             milliseconds timeout = milliseconds(120000)) {
     Term reply;
     size_t n = 0;
@@ -160,23 +150,16 @@ class Bench {
     return reply;
   }
   double RuntimeMs() {
-    Args a;
-    ei_x_encode_list_header(a.x(), 1);
-    ei_x_encode_atom(a.x(), "runtime");
-    ei_x_encode_empty_list(a.x());
+    RpcArgs a;
+    EncodeAtomArgs({"runtime"}, &a);
     Term t = Call("erlang", "statistics", a);
     double v = NAN;
     t.items.at(0).AsDouble(&v);
     return v;
   }
   void LoadProbe() {
-    Args a;
-    std::string_view beam = ProbeBeam();
-    ei_x_encode_list_header(a.x(), 3);
-    ei_x_encode_atom(a.x(), kProbeModule);
-    ei_x_encode_string(a.x(), "beam_exporter_probe.erl");
-    ei_x_encode_binary(a.x(), beam.data(), static_cast<long>(beam.size()));
-    ei_x_encode_empty_list(a.x());
+    RpcArgs a;
+    EncodeLoadProbeArgs(ProbeBeam(), &a);
     Call("code", "load_binary", a);
   }
 
@@ -191,22 +174,12 @@ class Bench {
     // Run -1 is not counted: the first reads after the mailboxes were filled also move their
     // messages from the signal queue into the message queue, once.
     for (int i = -1; i < o_.runs; ++i) {
-      Args a;
-      ei_x_encode_list_header(a.x(), 1);
-      ei_x_encode_map_header(a.x(), 4);
-      ei_x_encode_atom(a.x(), "top_n");
-      ei_x_encode_long(a.x(), 10);
-      ei_x_encode_atom(a.x(), "ets_top_n");
-      ei_x_encode_long(a.x(), 50);
-      ei_x_encode_atom(a.x(), "memory_slice");
-      ei_x_encode_tuple_header(a.x(), 2);
-      ei_x_encode_long(a.x(), (i + slices) % slices);
-      ei_x_encode_long(a.x(), slices);
-      ei_x_encode_atom(a.x(), "memory_pids");
-      if (!row_pids.empty()) ei_x_encode_list_header(a.x(), static_cast<long>(row_pids.size()));
-      for (const std::string& pid : row_pids) ei_x_encode_binary(a.x(), pid.data(), static_cast<long>(pid.size()));
-      ei_x_encode_empty_list(a.x());
-      ei_x_encode_empty_list(a.x());
+      CollectRequest request;  // top 10 processes, top 50 ETS tables: the exporter's defaults
+      request.slice_phase = (i + slices) % slices;
+      request.slices = slices;
+      request.memory_pids = row_pids;
+      RpcArgs a;
+      EncodeCollectArgs(request, &a);
       double r0 = RuntimeMs();
       auto t0 = Clock::now();
       Term reply = Call(kProbeModule, "collect", a, &bytes);
@@ -268,22 +241,8 @@ class Bench {
     std::vector<double> walls, cpus;
     size_t bytes = 0;
     for (int i = 0; i < o_.runs; ++i) {
-      Args a;
-      ei_x_encode_list_header(a.x(), 1);
-      ei_x_encode_map_header(a.x(), 2);
-      ei_x_encode_atom(a.x(), "budget_ms");
-      ei_x_encode_long(a.x(), 600000);
-      ei_x_encode_atom(a.x(), "groups");
-      ei_x_encode_list_header(a.x(), 1);
-      ei_x_encode_tuple_header(a.x(), 4);  // {Name, [Module], [Label], [{Function, Arity}]}
-      ei_x_encode_binary(a.x(), "sleepers", 8);
-      ei_x_encode_list_header(a.x(), 1);
-      ei_x_encode_binary(a.x(), "timer", 5);
-      ei_x_encode_empty_list(a.x());
-      ei_x_encode_empty_list(a.x());
-      ei_x_encode_empty_list(a.x());
-      ei_x_encode_empty_list(a.x());
-      ei_x_encode_empty_list(a.x());
+      RpcArgs a;
+      EncodeGroupsArgs(milliseconds(600000), {{"sleepers", {}, {}, {"timer"}}}, &a);
       double r0 = RuntimeMs();
       auto t0 = Clock::now();
       Call(kProbeModule, "groups", a, &bytes);
@@ -315,8 +274,8 @@ class Bench {
   }
 
   Cost PerPidRow(int procs) {
-    Args none;
-    ei_x_encode_empty_list(none.x());
+    RpcArgs none;
+    EncodeAtomArgs({}, &none);
     size_t list_bytes = 0;
     double r0 = RuntimeMs();
     auto t0 = Clock::now();
@@ -324,7 +283,7 @@ class Bench {
     size_t sample = std::min<size_t>(pids.items.size(), static_cast<size_t>(o_.rpc_sample));
     size_t total_bytes = list_bytes;
     for (size_t i = 0; i < sample; ++i) {
-      Args a;
+      RpcArgs a;
       ei_x_encode_list_header(a.x(), 2);
       ei_x_append_buf(a.x(), pids.items[i].text.data(), static_cast<int>(pids.items[i].text.size()));
       ei_x_encode_list_header(a.x(), 6);

@@ -1,0 +1,102 @@
+#include "collectors/beam/probe_args.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "collectors/beam/etf_term.h"
+
+namespace beam_exporter::beam {
+namespace {
+
+// The encoded argument list, decoded back (with the version byte the RPC layer adds).
+Term Decoded(const RpcArgs& args) {
+  Term t;
+  std::string bytes = "\x83" + std::string(args.buff().buff, static_cast<size_t>(args.buff().index));
+  EXPECT_TRUE(DecodeEtf(bytes, &t).ok());
+  return t;
+}
+
+// The value of atom key `key` in an ETF map (items are key, value, key, value ...).
+const Term& MapValue(const Term& map, const std::string& key) {
+  for (size_t i = 0; i + 1 < map.items.size(); i += 2) {
+    if (map.items[i].IsAtom(key)) return map.items[i + 1];
+  }
+  ADD_FAILURE() << "no key " << key;
+  return map;
+}
+
+TEST(ProbeArgsTest, AtomArgsAreAListOfAtomsAndNoneIsTheEmptyList) {
+  RpcArgs none, one;
+  EncodeAtomArgs({}, &none);
+  EncodeAtomArgs({"runtime"}, &one);
+  Term n = Decoded(none), o = Decoded(one);
+  EXPECT_EQ(n.kind, Term::Kind::kList);
+  EXPECT_TRUE(n.items.empty());
+  ASSERT_EQ(o.items.size(), 1u);
+  EXPECT_TRUE(o.items[0].IsAtom("runtime"));
+}
+
+TEST(ProbeArgsTest, CollectArgsCarryTheSliceAndThePreviousRowsEvenWhenThereAreNone) {
+  for (const std::vector<std::string>& pids : {std::vector<std::string>{}, std::vector<std::string>{"<0.1.0>", "<0.9.0>"}}) {
+    CollectRequest request;
+    request.top_n = 3;
+    request.ets_top_n = 7;
+    request.slice_phase = 2;
+    request.slices = 6;
+    request.memory_pids = pids;
+    RpcArgs args;
+    EncodeCollectArgs(request, &args);
+    Term t = Decoded(args);
+    ASSERT_EQ(t.items.size(), 1u);
+    const Term& opts = t.items[0];
+    ASSERT_EQ(opts.kind, Term::Kind::kMap);
+    int64_t v = 0;
+    EXPECT_TRUE(MapValue(opts, "top_n").AsInt(&v) && v == 3);
+    EXPECT_TRUE(MapValue(opts, "ets_top_n").AsInt(&v) && v == 7);
+    const Term& slice = MapValue(opts, "memory_slice");
+    ASSERT_EQ(slice.items.size(), 2u);
+    EXPECT_TRUE(slice.items[0].AsInt(&v) && v == 2);
+    EXPECT_TRUE(slice.items[1].AsInt(&v) && v == 6);
+    const Term& rows = MapValue(opts, "memory_pids");
+    EXPECT_EQ(rows.kind, Term::Kind::kList);
+    ASSERT_EQ(rows.items.size(), pids.size());
+    for (size_t i = 0; i < pids.size(); ++i) {
+      EXPECT_EQ(rows.items[i].kind, Term::Kind::kBinary);
+      EXPECT_EQ(rows.items[i].text, pids[i]);
+    }
+  }
+}
+
+TEST(ProbeArgsTest, GroupsArgsKeepEveryMatcherListAlsoWhenEmpty) {
+  std::vector<ProcessGroup> groups = {{"phoenix_channel", {"Elixir.Phoenix.Channel"}, {{"join", 3}}, {}},
+                                      {"cowboy_websocket", {}, {}, {"cowboy_websocket"}}};
+  RpcArgs args;
+  EncodeGroupsArgs(std::chrono::milliseconds(2000), groups, &args);
+  Term t = Decoded(args);
+  ASSERT_EQ(t.items.size(), 1u);
+  int64_t budget = 0;
+  EXPECT_TRUE(MapValue(t.items[0], "budget_ms").AsInt(&budget) && budget == 2000);
+  const Term& list = MapValue(t.items[0], "groups");
+  ASSERT_EQ(list.items.size(), 2u);
+  const Term& channel = list.items[0];
+  ASSERT_EQ(channel.kind, Term::Kind::kTuple);
+  ASSERT_EQ(channel.items.size(), 4u);  // {Name, [Module], [Label], [{Function, Arity}]}
+  EXPECT_EQ(channel.items[0].text, "phoenix_channel");
+  EXPECT_TRUE(channel.items[1].items.empty());
+  ASSERT_EQ(channel.items[2].items.size(), 1u);
+  EXPECT_EQ(channel.items[2].items[0].text, "Elixir.Phoenix.Channel");
+  ASSERT_EQ(channel.items[3].items.size(), 1u);
+  int64_t arity = 0;
+  EXPECT_EQ(channel.items[3].items[0].items[0].text, "join");
+  EXPECT_TRUE(channel.items[3].items[0].items[1].AsInt(&arity) && arity == 3);
+  const Term& cowboy = list.items[1];
+  ASSERT_EQ(cowboy.items.size(), 4u);
+  ASSERT_EQ(cowboy.items[1].items.size(), 1u);
+  EXPECT_EQ(cowboy.items[1].items[0].text, "cowboy_websocket");
+  EXPECT_TRUE(cowboy.items[2].items.empty());
+  EXPECT_TRUE(cowboy.items[3].items.empty());
+}
+
+}  // namespace
+}  // namespace beam_exporter::beam
