@@ -9,24 +9,14 @@
 #include <string_view>
 
 #include "collectors/telemetry/etf_event.h"
+#include "tests/fuzz/support/touch_sample.h"
 
 namespace {
 
 class TouchingSink : public beam_exporter::telemetry::SampleSink {
  public:
-  void OnSample(const beam_exporter::telemetry::Sample& s) override {
-    Touch(s.name);
-    for (const auto& t : s.tags) {
-      Touch(t.key);
-      Touch(t.value);
-    }
-  }
+  void OnSample(const beam_exporter::telemetry::Sample& s) override { sum += beam_exporter::telemetry::TouchSample(s); }
   unsigned sum = 0;
-
- private:
-  void Touch(std::string_view v) {
-    for (char c : v) sum += static_cast<unsigned char>(c);
-  }
 };
 
 }  // namespace

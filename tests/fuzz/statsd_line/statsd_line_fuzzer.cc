@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "collectors/telemetry/statsd_line.h"
+#include "tests/fuzz/support/touch_sample.h"
 
 namespace {
 
@@ -14,20 +15,11 @@ using beam_exporter::telemetry::Sample;
 class TouchingSink : public beam_exporter::telemetry::StatsdSink {
  public:
   void OnSample(const Sample& s) override {
-    Touch(s.name);
-    for (const auto& t : s.tags) {
-      Touch(t.key);
-      Touch(t.value);
-    }
+    sum += beam_exporter::telemetry::TouchSample(s);
     if (s.name.empty() || s.repeat == 0) __builtin_trap();  // the parser never emits these
   }
-  void OnLineError(LineError, std::string_view line) override { Touch(line); }
+  void OnLineError(LineError, std::string_view line) override { sum += beam_exporter::telemetry::TouchBytes(line); }
   unsigned sum = 0;
-
- private:
-  void Touch(std::string_view v) {
-    for (char c : v) sum += static_cast<unsigned char>(c);
-  }
 };
 
 }  // namespace
