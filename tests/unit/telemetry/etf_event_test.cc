@@ -20,6 +20,17 @@ class TermBuilder {
   ~TermBuilder() { ei_x_free(&x_); }
   ei_x_buff* x() { return &x_; }
   std::string Datagram(std::string_view magic = "BXT1") const { return std::string(magic) + std::string(x_.buff, x_.index); }
+  // Opens a batch of one event named [e] from node n@h: {'n@h', [{[e], ... The caller writes the
+  // measurements, the metadata and the time, then closes the batch with an empty list.
+  void BeginOneEventBatch() {
+    ei_x_encode_tuple_header(&x_, 2);
+    ei_x_encode_atom(&x_, "n@h");
+    ei_x_encode_list_header(&x_, 1);
+    ei_x_encode_tuple_header(&x_, 4);
+    ei_x_encode_list_header(&x_, 1);
+    ei_x_encode_atom(&x_, "e");
+    ei_x_encode_empty_list(&x_);
+  }
 
  private:
   ei_x_buff x_;
@@ -145,13 +156,7 @@ TEST(EtfDecoderTest, WrongShapesAreMalformed) {
   }
   {
     TermBuilder b;  // event with a non-number measurement
-    ei_x_encode_tuple_header(b.x(), 2);
-    ei_x_encode_atom(b.x(), "n@h");
-    ei_x_encode_list_header(b.x(), 1);
-    ei_x_encode_tuple_header(b.x(), 4);
-    ei_x_encode_list_header(b.x(), 1);
-    ei_x_encode_atom(b.x(), "e");
-    ei_x_encode_empty_list(b.x());
+    b.BeginOneEventBatch();
     ei_x_encode_map_header(b.x(), 1);
     ei_x_encode_atom(b.x(), "duration");
     ei_x_encode_atom(b.x(), "slow");
@@ -162,13 +167,7 @@ TEST(EtfDecoderTest, WrongShapesAreMalformed) {
   }
   {
     TermBuilder b;  // metadata value that is a tuple
-    ei_x_encode_tuple_header(b.x(), 2);
-    ei_x_encode_atom(b.x(), "n@h");
-    ei_x_encode_list_header(b.x(), 1);
-    ei_x_encode_tuple_header(b.x(), 4);
-    ei_x_encode_list_header(b.x(), 1);
-    ei_x_encode_atom(b.x(), "e");
-    ei_x_encode_empty_list(b.x());
+    b.BeginOneEventBatch();
     ei_x_encode_map_header(b.x(), 0);
     ei_x_encode_map_header(b.x(), 1);
     ei_x_encode_atom(b.x(), "k");
@@ -184,13 +183,7 @@ TEST(EtfDecoderTest, WrongShapesAreMalformed) {
 
 TEST(EtfDecoderTest, LimitsAreEnforced) {
   TermBuilder b;
-  ei_x_encode_tuple_header(b.x(), 2);
-  ei_x_encode_atom(b.x(), "n@h");
-  ei_x_encode_list_header(b.x(), 1);
-  ei_x_encode_tuple_header(b.x(), 4);
-  ei_x_encode_list_header(b.x(), 1);
-  ei_x_encode_atom(b.x(), "e");
-  ei_x_encode_empty_list(b.x());
+  b.BeginOneEventBatch();
   ei_x_encode_map_header(b.x(), 1);
   ei_x_encode_atom(b.x(), "v");
   ei_x_encode_long(b.x(), 1);
