@@ -74,11 +74,18 @@ void Memory(const NodeSample& s, Builder& b) {
   b.Add(bytes, Get(m, "system"), {{"kind", "system"}});
   b.Emit(std::move(bytes));
 
-  MetricFamily procs = b.Family(b.Name("erlang_vm_memory_processes_bytes", "erlang_vm_memory_processes_bytes_total"),
-                         "Memory allocated for Erlang processes, used and free (erlang:memory/0).", MetricType::Gauge);
-  b.Add(procs, Get(m, "processes_used"), {{"usage", "used"}});
-  b.Add(procs, Get(m, "processes") - Get(m, "processes_used"), {{"usage", "free"}});
-  b.Emit(std::move(procs));
+  // erlang:memory's `kind` and `kind_used` as one family with usage="used" and usage="free".
+  auto used_and_free = [&](const std::string& kind, const std::string& what) {
+    const std::string name = "erlang_vm_memory_" + kind + "_bytes";
+    const std::string legacy_name = name + "_total";
+    MetricFamily family = b.Family(b.Name(name.c_str(), legacy_name.c_str()),
+                                   "Memory allocated for " + what + ", used and free (erlang:memory/0).",
+                                   MetricType::Gauge);
+    b.Add(family, Get(m, kind + "_used"), {{"usage", "used"}});
+    b.Add(family, Get(m, kind) - Get(m, kind + "_used"), {{"usage", "free"}});
+    b.Emit(std::move(family));
+  };
+  used_and_free("processes", "Erlang processes");
 
   MetricFamily system = b.Family(b.Name("erlang_vm_memory_system_bytes", "erlang_vm_memory_system_bytes_total"),
                           "Memory not directly related to Erlang processes, by usage (erlang:memory/0).",
@@ -88,11 +95,7 @@ void Memory(const NodeSample& s, Builder& b) {
   b.Add(system, other, {{"usage", "other"}});
   b.Emit(std::move(system));
 
-  MetricFamily atoms = b.Family(b.Name("erlang_vm_memory_atom_bytes", "erlang_vm_memory_atom_bytes_total"),
-                         "Memory allocated for atoms, used and free (erlang:memory/0).", MetricType::Gauge);
-  b.Add(atoms, Get(m, "atom_used"), {{"usage", "used"}});
-  b.Add(atoms, Get(m, "atom") - Get(m, "atom_used"), {{"usage", "free"}});
-  b.Emit(std::move(atoms));
+  used_and_free("atom", "atoms");
 
   b.Single("erlang_vm_memory_total_bytes", "Total memory allocated by the VM, erlang:memory(total).",
            MetricType::Gauge, Get(m, "total"));
