@@ -40,6 +40,20 @@ std::string Presets() {
   return out + "]";
 }
 
+// Runs the exporter (telemetry only, on free ports) with `config`, which it must refuse: it has to
+// exit non-zero within 10 s. Returns what it printed.
+std::string RefusedStartOutput(const fs::path& config) {
+  Subprocess p({kExporterBinary, "--config.file=" + config.string(),
+                "--web.listen-address=127.0.0.1:" + std::to_string(FreeTcpPort()), "--no-collector.beam",
+                "--telemetry.listen-udp=127.0.0.1:" + std::to_string(FreeUdpPort())});
+  std::optional<int> status = p.Wait(milliseconds(10000));
+  EXPECT_TRUE(status.has_value()) << "the exporter kept running";
+  if (status.has_value()) {
+    EXPECT_NE(*status, 0);
+  }
+  return p.Output();
+}
+
 // A directory (for the config and the log) that lives as long as the exporter using it.
 struct WorkDir {
   WorkDir() : dir(TempDir()) {}
@@ -267,14 +281,9 @@ TEST(TelemetryIntegrationTest, BadSummaryOptionIsAStartupErrorWithFileAndLine) {
                                     "        type: summary\n"
                                     "        summary_options:\n"
                                     "          quantiles: [{quantile: 0.5, error: 0.01}, {quantile: 1, error: 0.01}]\n";
-  Subprocess bad({kExporterBinary, "--config.file=" + (dir / "bad.yml").string(),
-                  "--web.listen-address=127.0.0.1:" + std::to_string(FreeTcpPort()), "--no-collector.beam",
-                  "--telemetry.listen-udp=127.0.0.1:" + std::to_string(FreeUdpPort())});
-  std::optional<int> status = bad.Wait(milliseconds(10000));
-  ASSERT_TRUE(status.has_value());
-  EXPECT_NE(*status, 0);
-  EXPECT_NE(bad.Output().find("bad.yml:8:"), std::string::npos) << bad.Output();
-  EXPECT_NE(bad.Output().find("quantile must be between 0 and 1"), std::string::npos) << bad.Output();
+  std::string output = RefusedStartOutput(dir / "bad.yml");
+  EXPECT_NE(output.find("bad.yml:8:"), std::string::npos) << output;
+  EXPECT_NE(output.find("quantile must be between 0 and 1"), std::string::npos) << output;
   fs::remove_all(dir);
 }
 
@@ -376,13 +385,8 @@ TEST(TelemetryIntegrationTest, ExistingUnixgramPathIsAStartupErrorAndLeftAlone) 
   std::ofstream(taken) << "someone else's";
   fs::path config = dir / "c.yml";
   std::ofstream(config) << "collectors:\n  telemetry:\n    listen_unixgram: " << taken.string() << "\n";
-  Subprocess p({kExporterBinary, "--config.file=" + config.string(),
-                "--web.listen-address=127.0.0.1:" + std::to_string(FreeTcpPort()), "--no-collector.beam",
-                "--telemetry.listen-udp=127.0.0.1:" + std::to_string(FreeUdpPort())});
-  std::optional<int> status = p.Wait(milliseconds(10000));
-  ASSERT_TRUE(status.has_value());
-  EXPECT_NE(*status, 0);
-  EXPECT_NE(p.Output().find("already exists"), std::string::npos) << p.Output();
+  std::string output = RefusedStartOutput(config);
+  EXPECT_NE(output.find("already exists"), std::string::npos) << output;
   EXPECT_TRUE(fs::exists(taken));
   fs::remove_all(dir);
 }
@@ -411,14 +415,9 @@ TEST(TelemetryIntegrationTest, MappingFilesRelativeToConfigAndBadRuleRejected) {
   }
   std::ofstream(dir / "maps" / "bad.yml") << "mappings:\n  - match: a\n    name: x\n    typo_key: 1\n";
   std::ofstream(dir / "bad.yml") << "collectors:\n  telemetry:\n    mapping_files: [maps/bad.yml]\n";
-  Subprocess bad({kExporterBinary, "--config.file=" + (dir / "bad.yml").string(),
-                  "--web.listen-address=127.0.0.1:" + std::to_string(FreeTcpPort()), "--no-collector.beam",
-                  "--telemetry.listen-udp=127.0.0.1:" + std::to_string(FreeUdpPort())});
-  std::optional<int> status = bad.Wait(milliseconds(10000));
-  ASSERT_TRUE(status.has_value());
-  EXPECT_NE(*status, 0);
-  EXPECT_NE(bad.Output().find("bad.yml:4"), std::string::npos) << bad.Output();
-  EXPECT_NE(bad.Output().find("typo_key"), std::string::npos) << bad.Output();
+  std::string output = RefusedStartOutput(dir / "bad.yml");
+  EXPECT_NE(output.find("bad.yml:4"), std::string::npos) << output;
+  EXPECT_NE(output.find("typo_key"), std::string::npos) << output;
   fs::remove_all(dir);
 }
 
