@@ -84,12 +84,13 @@ TEST(BeamCollectorIntegrationTest, MailboxesEtsTablesAndGroupsHaveExactValues) {
       "Owner = spawn(fun() -> T = ets:new(it_sessions, [named_table, public, set]),"
       "  [ets:insert(T, {I, I}) || I <- lists:seq(1, 321)], Self ! ready, receive stop -> ok end end),"
       "register(it_ets_owner, Owner), receive ready -> ok end,"
-      "[spawn(timer, sleep, [infinity]) || _ <- lists:seq(1, 25)],"
-      "[proc_lib:spawn(timer, sleep, [infinity]) || _ <- lists:seq(1, 7)], ok.");
+      "{module, it_sleeper} = code:load_abs(\"" IT_SLEEPER_BEAM "\"),"
+      "[spawn(it_sleeper, sleep, []) || _ <- lists:seq(1, 25)],"
+      "[proc_lib:spawn(it_sleeper, sleep, []) || _ <- lists:seq(1, 7)], ok.");
   const std::string ets_bytes = EvalValue(node, "ets:info(it_sessions, memory) * erlang:system_info(wordsize).");
 
   Exporter e(Config(node.name(), node.cookie_file(),
-                    "    groups_every: 1\n    process_groups:\n      - name: sleepers\n        modules: [timer]\n"));
+                    "    groups_every: 1\n    process_groups:\n      - name: sleepers\n        modules: [it_sleeper]\n"));
   ASSERT_TRUE(e.ready()) << e.process().Output();
   ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
   std::string m = e.Metrics();
