@@ -1,6 +1,9 @@
 # Cost per :telemetry.execute in the calling process, in one BEAM run, for:
 #   none        - no handler attached (the floor),
+#   noop        - a handler that does nothing (telemetry's dispatch to one handler: what any handler pays),
 #   ets_counter - a handler that bumps an ETS counter (the cheapest useful handler),
+#   send_only   - a handler that only sends a constant one-word message to a descheduled process (the
+#                 floor of any design that hands each event to another process as a message),
 #   forwarder   - BeamExporter.Forwarder's handler (Phoenix endpoint preset, a Plug.Conn-shaped map),
 #                 see below for its three variants,
 #   udp_sync    - a handler that encodes and sends one UDP datagram per event in the caller (for scale),
@@ -50,7 +53,11 @@ measure = fn setup, teardown ->
 end
 
 defmodule Bench.Handlers do
+  def noop(_event, _measurements, _metadata, _config), do: :ok
+
   def ets_counter(_event, _measurements, _metadata, table), do: :ets.update_counter(table, :n, 1, {:n, 0})
+
+  def send_only(_event, _measurements, _metadata, pid), do: send(pid, :event)
 
   def udp_sync(event, measurements, _metadata, {socket, port}) do
     :gen_udp.send(socket, {127, 0, 0, 1}, port, :erlang.term_to_binary({node(), [{event, measurements, %{}, 0}]}))
@@ -59,6 +66,12 @@ end
 
 none = measure.(fn -> nil end, fn _ -> :ok end)
 
+noop =
+  measure.(
+    fn -> :telemetry.attach(:bench_noop, event, &Bench.Handlers.noop/4, nil) end,
+    fn _ -> :telemetry.detach(:bench_noop) end
+  )
+
 ets_counter =
   measure.(
     fn ->
@@ -66,6 +79,20 @@ ets_counter =
       :telemetry.attach(:bench_ets, event, &Bench.Handlers.ets_counter/4, table)
     end,
     fn _ -> :telemetry.detach(:bench_ets) end
+  )
+
+send_only =
+  measure.(
+    fn ->
+      pid = spawn(fn -> receive(do: (:stop -> :ok)) end)
+      :erlang.suspend_process(pid)
+      :telemetry.attach(:bench_send, event, &Bench.Handlers.send_only/4, pid)
+      pid
+    end,
+    fn pid ->
+      :telemetry.detach(:bench_send)
+      Process.exit(pid, :kill)
+    end
   )
 
 # The forwarder three ways:
@@ -145,7 +172,7 @@ print = fn variants ->
   end
 end
 
-print.(none: none, ets_counter: ets_counter, forwarder: forwarder, forwarder_nowake: forwarder_nowake, forwarder_live: forwarder_live, udp_sync: udp_sync)
+print.(none: none, noop: noop, ets_counter: ets_counter, send_only: send_only, forwarder: forwarder, forwarder_nowake: forwarder_nowake, forwarder_live: forwarder_live, udp_sync: udp_sync)
 IO.puts("after :telemetry.persist() (ratios still to the ETS-table none and ets_counter above):")
 print.(none_persist: none_persist, forwarder_persist: forwarder_persist, forwarder_persist_nowake: forwarder_persist_nowake)
 
