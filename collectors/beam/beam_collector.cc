@@ -5,6 +5,7 @@
 
 #include "collectors/beam/backoff.h"
 #include "collectors/beam/convert.h"
+#include "collectors/beam/group_cadence.h"
 #include "collectors/beam/probe_args.h"
 #include "collectors/beam/probe_image.h"
 #include "collectors/beam/sample_decoder.h"
@@ -81,6 +82,8 @@ class BeamCollector::Poller {
     previous_swt_.clear();
     last_groups_.reset();
     collections_ = 0;
+    // The first collection skips the group pass, so beam_up comes quickly; the second runs it.
+    groups_due_in_ = config_.groups_every == 1 ? 0 : 1;
     memory_row_pids_.clear();
   }
 
@@ -135,6 +138,7 @@ class BeamCollector::Poller {
       sample.groups = last_groups_->groups;
       sample.groups_scanned = last_groups_->groups_scanned;
       sample.groups_total = last_groups_->groups_total;
+      sample.groups_pass_time = last_groups_->groups_pass_time;
       sample.has_groups = true;
     }
     std::map<std::string, double> utilization = SchedulerUtilization(previous_swt_, sample.scheduler_wall_time);
@@ -244,11 +248,12 @@ class BeamCollector::Poller {
     // The holder is gone (killed by a probe reload, or by someone): start a new one next time.
     if (sample->scheduler_wall_time.empty()) holder_pid_.clear();
 
-    // The first collection after connecting skips the group pass, so beam_up comes quickly;
-    // the pass follows on the next one, then every groups_every collections.
     if (config_.process_groups.empty()) return Status::Ok();
-    const bool groups = config_.groups_every == 1 || collections_ % config_.groups_every == 1;
-    return groups ? CollectGroups(sample, reason) : Status::Ok();
+    if (groups_due_in_ > 0) {
+      --groups_due_in_;
+      return Status::Ok();
+    }
+    return CollectGroups(sample, reason);
   }
 
   // The probe stops its group pass after rpc_timeout (its budget) and the reply gets another
@@ -259,11 +264,23 @@ class BeamCollector::Poller {
 
     Term reply;
     size_t bytes = 0;
+    const auto started = Clock::now();
     Status s = conn_.Rpc(kProbeModule, "groups", args.buff(), 2 * config_.rpc_timeout, &reply, &bytes, reason);
     reply_bytes_ += bytes;
     if (!s.ok()) return s;
     s = DecodeGroupsReply(reply, sample);
-    if (!s.ok()) *reason = FailureReason::kBadReply;
+    if (!s.ok()) {
+      *reason = FailureReason::kBadReply;
+      return s;
+    }
+    // The pass's own time on the node; the round trip when the reply lacks it.
+    auto timed = sample->probe_timings_us.find("groups");
+    const auto pass = timed != sample->probe_timings_us.end()
+                          ? std::chrono::microseconds(timed->second)
+                          : std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
+    groups_due_in_ = CollectionsBetweenGroupPasses(pass, config_.interval, config_.groups_every,
+                                                   config_.groups_cpu_budget) - 1;
+    sample->groups_pass_time = UnixNow();
     return s;
   }
 
@@ -278,6 +295,7 @@ class BeamCollector::Poller {
   std::vector<SchedulerTime> previous_swt_;
   std::optional<NodeSample> last_groups_;
   uint64_t collections_ = 0;
+  int groups_due_in_ = 0;  // collections to skip before the next group pass
   std::vector<std::string> memory_row_pids_;  // the last collection's memory rows, re-read next time
   size_t reply_bytes_ = 0;
 };

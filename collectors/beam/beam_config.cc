@@ -71,6 +71,7 @@ BeamConfig ParseBeamConfig(ConfigMap& section) {
   c.top_n = static_cast<int>(section.GetInt("top_n", c.top_n, 0, 1000));
   c.ets_top_n = static_cast<int>(section.GetInt("ets_top_n", c.ets_top_n, 0, 10000));
   c.groups_every = static_cast<int>(section.GetInt("groups_every", c.groups_every, 1, 1000));
+  c.groups_cpu_budget = section.GetDouble("groups_cpu_budget", c.groups_cpu_budget, 1e-6, 1.0);
   c.load_probe = section.GetBool("load_probe", c.load_probe);
   std::string names = section.GetString("metric_names", "current");
   if (names == "current") {

@@ -242,6 +242,10 @@ void Groups(const NodeSample& s, Builder& b) {
   b.Single("beam_exporter_beam_groups_coverage_ratio",
            "Share of processes the last process-group pass covered before its time budget ran out.", MetricType::Gauge,
            s.groups_total > 0 ? std::min(1.0, static_cast<double>(s.groups_scanned) / static_cast<double>(s.groups_total)) : 1.0);
+  b.Single("beam_exporter_beam_groups_last_pass_timestamp_seconds",
+           "Unix time of the process-group pass whose counts are served (passes are spaced to stay within "
+           "groups_cpu_budget).",
+           MetricType::Gauge, s.groups_pass_time);
 }
 
 void Ets(const NodeSample& s, Builder& b) {

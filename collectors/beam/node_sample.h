@@ -84,6 +84,7 @@ struct NodeSample {
   std::vector<std::pair<std::string, int64_t>> groups;
   int64_t groups_scanned = 0;  // processes the pass covered before its time budget ran out
   int64_t groups_total = 0;    // processes when the pass started
+  double groups_pass_time = 0;  // Unix time when the exporter got the pass's reply
 
   bool has_ets = false;
   std::vector<EtsRow> ets;

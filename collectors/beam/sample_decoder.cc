@@ -184,7 +184,11 @@ Status DecodeGroupsReply(const Term& reply, NodeSample* out) {
     return Bad("groups", "expected groups, scanned and total");
   }
   out->groups.clear();
-  return Groups(*groups, out);
+  Status s = Groups(*groups, out);
+  if (const Term* timings = reply.Find("probe_timings_us"); s.ok() && timings) {
+    s = IntegerProplist(*timings, "probe_timings_us", &out->probe_timings_us);
+  }
+  return s;
 }
 
 const std::vector<BifCall>& BifCalls() {

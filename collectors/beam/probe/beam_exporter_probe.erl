@@ -176,7 +176,7 @@ add_key(MakeKey, Name, Index, Acc) ->
 
 %% One pass over all processes: the mailbox histogram, the total queued, the top N by queue
 %% length and the memory candidates. The common case (outside the slice, empty mailbox) costs
-%% one process_info call and one comparison. Processes that exit during the scan are skipped.
+%% one process_info call and one match, with no further call. Processes that exit during the scan are skipped.
 scan_processes(Pids, TopN, {Phase, Slices}, Previous) ->
     HeapK = max(?MEMORY_CANDIDATES_MIN, ?MEMORY_CANDIDATES_PER_ROW * TopN),
     {Zero, Buckets, Sum, TopMql, TopHeap} =
@@ -210,6 +210,9 @@ scan([Pid | Rest], 0, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen, T
     end;
 scan([Pid | Rest], Countdown, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen, HeapMin) ->
     case erlang:process_info(Pid, message_queue_len) of
+        {message_queue_len, 0} ->
+            scan(Rest, Countdown - 1, Slices, TopN, HeapK, Zero + 1, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen,
+                 HeapMin);
         {message_queue_len, Mql} ->
             mailbox(Mql, Pid, Rest, Countdown - 1, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen,
                     TopHeap, HeapLen, HeapMin);

@@ -1,8 +1,9 @@
 // Measures one BEAM collection on a real node at several process counts, side by side with
 // the ways other tools read a node:
 //   probe       beam_exporter_probe:collect/1 over our C-node connection (a collection: basics,
-//               mailboxes, memory ranking, ETS; in steady state and as the first one after
-//               connecting), and groups/1 (the slower group pass)
+//               mailboxes, memory ranking, ETS; in steady state, as the first one after
+//               connecting, and without the memory ranking: the mailbox part alone), and
+//               groups/1 (the slower group pass)
 //   baseline    a bare on-node scan of message_queue_len over processes(), the floor for the
 //               mailbox part
 //   per-pid rpc one erlang:process_info/2 RPC per process from the C node (observer-style)
@@ -25,7 +26,9 @@
 #include <thread>
 #include <vector>
 
+#include "collectors/beam/beam_config.h"
 #include "collectors/beam/etf_term.h"
+#include "collectors/beam/group_cadence.h"
 #include "collectors/beam/node_connection.h"
 #include "collectors/beam/probe_args.h"
 #include "collectors/beam/probe_image.h"
@@ -116,16 +119,23 @@ class Bench {
         mailboxes_made = true;
       }
       const int procs = std::stoi(Strip(node_.Eval("erlang:system_info(process_count).")));
-      Cost full = ProbeRow(procs, 6);
-      ProbeRow(procs, 1);
+      Cost full = ProbeRow(procs, Sweep::kSteady);
+      ProbeRow(procs, Sweep::kFirst);
+      ProbeRow(procs, Sweep::kMailboxesOnly);
       BaselineScanRow(procs);
       Cost groups = GroupsRow(procs);
-      // What the node spends on us per minute at the defaults (interval 10s, groups_every 12).
-      const double per_minute = 6 * full.cpu + groups.cpu / 2;
-      char label[160];
+      // What the node spends on us per minute at the defaults (interval 10s; a group pass every
+      // groups_every collections or, when it costs more than groups_cpu_budget, more rarely).
+      const BeamConfig defaults;
+      const int gap = CollectionsBetweenGroupPasses(std::chrono::microseconds(static_cast<int64_t>(groups.cpu * 1000)),
+                                                    defaults.interval, defaults.groups_every, defaults.groups_cpu_budget);
+      const double collections_per_minute = 60000.0 / static_cast<double>(defaults.interval.count());
+      const double per_minute = collections_per_minute * full.cpu + groups.cpu * collections_per_minute / gap;
+      char label[200];
       std::snprintf(label, sizeof label,
-                    "node CPU per minute at the defaults (6 collections + half a group pass) = %.2f%% of one core",
-                    per_minute / 600.0);
+                    "node CPU per minute at the defaults (6 collections + a group pass every %d collections) = %.2f%% "
+                    "of one core",
+                    gap, per_minute / 600.0);
       Print(procs, label, NAN, per_minute, NAN);
       Cost etop = EtopRow(procs);
       Cost per_pid = PerPidRow(procs);
@@ -163,11 +173,18 @@ class Bench {
     Call("code", "load_binary", a);
   }
 
+  // How a collection is asked for.
+  enum class Sweep {
+    kSteady,         // as the exporter does in steady state: heap sizes of one sixth of the
+                     // processes, the last rows' pids passed back
+    kFirst,          // as on the first collection after connecting: heap sizes of all processes
+    kMailboxesOnly,  // the same call with no process in the memory slice and no rows passed back:
+                     // the process pass is then the mailbox part alone (histogram, sum, top N)
+  };
+
   // A full collection (basics + mailboxes + memory ranking + ETS); returns its median costs.
-  // With slices = 6 it is called as the exporter does in steady state (heap sizes of one sixth of
-  // the processes, the last rows' pids passed back); with 1, as on the first collection after
-  // connecting (heap sizes of all processes).
-  Cost ProbeRow(int procs, int slices) {
+  Cost ProbeRow(int procs, Sweep sweep) {
+    const int slices = sweep == Sweep::kFirst ? 1 : 6;
     std::vector<double> walls, cpus, mailbox_ms;
     std::vector<std::string> row_pids;
     size_t bytes = 0;
@@ -175,9 +192,10 @@ class Bench {
     // messages from the signal queue into the message queue, once.
     for (int i = -1; i < o_.runs; ++i) {
       CollectRequest request;  // top 10 processes, top 50 ETS tables: the exporter's defaults
-      request.slice_phase = (i + slices) % slices;
+      // The phase is the countdown to the slice's first process: past the last one, none is in it.
+      request.slice_phase = sweep == Sweep::kMailboxesOnly ? procs * 2 : (i + slices) % slices;
       request.slices = slices;
-      request.memory_pids = row_pids;
+      if (sweep != Sweep::kMailboxesOnly) request.memory_pids = row_pids;
       RpcArgs a;
       EncodeCollectArgs(request, &a);
       double r0 = RuntimeMs();
@@ -199,11 +217,14 @@ class Bench {
         }
       }
     }
-    const std::string what = slices == 1 ? "first collection after connecting (heap sizes of all processes)"
-                                         : "collection (basics + mailboxes + memory ranking + ETS)";
-    Print(procs, "probe collect/1: " + what, Median(walls), Median(cpus), static_cast<double>(bytes));
-    Print(procs, "  of which the process pass (mailboxes + memory candidates; on-node timer)", Median(mailbox_ms), NAN,
-          NAN);
+    const char* what = sweep == Sweep::kSteady ? "collection (basics + mailboxes + memory ranking + ETS)"
+                       : sweep == Sweep::kFirst ? "first collection after connecting (heap sizes of all processes)"
+                                                : "collection without the memory ranking (no slice, no rows)";
+    Print(procs, std::string("probe collect/1: ") + what, Median(walls), Median(cpus), static_cast<double>(bytes));
+    Print(procs,
+          sweep == Sweep::kMailboxesOnly ? "  of which the process pass = the mailbox part (on-node timer)"
+                                         : "  of which the process pass (mailboxes + memory candidates; on-node timer)",
+          Median(mailbox_ms), NAN, NAN);
     return {Median(walls), Median(cpus)};
   }
 
@@ -249,7 +270,7 @@ class Bench {
       walls.push_back(Ms(Clock::now() - t0));
       cpus.push_back(RuntimeMs() - r0);
     }
-    Print(procs, "probe groups/1: group pass (all processes; every groups_every-th collection)", Median(walls),
+    Print(procs, "probe groups/1: group pass (all processes, not cut at its time budget)", Median(walls),
           Median(cpus), static_cast<double>(bytes));
     return {Median(walls), Median(cpus)};
   }

@@ -196,6 +196,39 @@ TEST(BeamCollectorIntegrationTest, DefaultGroupsCountPhoenixChannelsAndLiveViews
   EXPECT_EQ(SampleValue(m, "beam_exporter_beam_groups_coverage_ratio{" + n + "}"), 1) << m;
 }
 
+// The group pass wakes every process, so after each pass the next one waits as many collections
+// as keep it within groups_cpu_budget (group_cadence.h). With a whole core as the budget the
+// counts follow the node at every collection; with a budget no pass can fit in, the counts and
+// their timestamp stay those of the first pass.
+TEST(BeamCollectorIntegrationTest, GroupPassesAreSpacedToStayWithinTheirCpuBudget) {
+  ErlangNode node;
+  node.Eval("{module, it_sleeper} = code:load_abs(\"" IT_SLEEPER_BEAM "\"),"
+            "[spawn(it_sleeper, sleep, []) || _ <- lists:seq(1, 4)], ok.");
+  const std::string groups = "    groups_every: 1\n    process_groups:\n      - {name: sleepers, modules: [it_sleeper]}\n";
+  const std::string n = "node=\"" + node.name() + "\"";
+  const std::string count = "erlang_vm_process_group_processes{" + n + ",group=\"sleepers\"}";
+  const std::string pass_time = "beam_exporter_beam_groups_last_pass_timestamp_seconds{" + n + "}";
+
+  Exporter every(Config(node.name(), node.cookie_file(), groups + "    groups_cpu_budget: 1\n"));
+  Exporter starved(Config(node.name(), node.cookie_file(), groups + "    groups_cpu_budget: 0.000001\n"));
+  ASSERT_TRUE(every.WaitFor(count, 4)) << every.Metrics();
+  ASSERT_TRUE(starved.WaitFor(count, 4)) << starved.Metrics();
+  const double starved_pass = SampleValue(starved.Metrics(), pass_time);
+  EXPECT_GT(starved_pass, 1.7e9);
+
+  node.Eval("[spawn(it_sleeper, sleep, []) || _ <- lists:seq(1, 3)], ok.");
+  EXPECT_TRUE(every.WaitFor(count, 7)) << every.Metrics();
+  const double first = SampleValue(every.Metrics(), pass_time);
+  EXPECT_TRUE(WaitUntil([&] { return SampleValue(every.Metrics(), pass_time) > first; }, milliseconds(3000)));
+
+  // Five more collections (300 ms apart) without a pass.
+  std::this_thread::sleep_for(milliseconds(1500));
+  std::string m = starved.Metrics();
+  EXPECT_EQ(SampleValue(m, Up(node)), 1) << m;
+  EXPECT_EQ(SampleValue(m, count), 4) << m;
+  EXPECT_EQ(SampleValue(m, pass_time), starved_pass) << m;
+}
+
 TEST(BeamCollectorIntegrationTest, MetricsPassPromtoolAndEverySeriesHasTheNodeLabel) {
   ErlangNode node;
   Exporter e(Config(node.name(), node.cookie_file()));

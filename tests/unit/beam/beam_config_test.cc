@@ -47,6 +47,7 @@ max_reply_bytes: 100000
 top_n: 5
 ets_top_n: 20
 groups_every: 3
+groups_cpu_budget: 0.01
 load_probe: false
 metric_names: legacy
 process_groups:
@@ -66,6 +67,7 @@ process_groups:
   EXPECT_EQ(c.top_n, 5);
   EXPECT_EQ(c.ets_top_n, 20);
   EXPECT_EQ(c.groups_every, 3);
+  EXPECT_EQ(c.groups_cpu_budget, 0.01);
   EXPECT_FALSE(c.load_probe);
   EXPECT_EQ(c.metric_names, MetricNames::kLegacy);
   ASSERT_EQ(c.process_groups.size(), 2u);
@@ -97,6 +99,8 @@ TEST(BeamConfigTest, RejectsBadValuesNamingKeyAndLine) {
   EXPECT_NE(ErrorOf("interval: 5s\nrpc_timeout: 5s").find("shorter than interval"), std::string::npos);
   EXPECT_NE(ErrorOf("metric_names: v5").find("expected current or legacy"), std::string::npos);
   EXPECT_NE(ErrorOf("top_n: -1").find("out of range"), std::string::npos);
+  EXPECT_NE(ErrorOf("groups_cpu_budget: 0").find("groups_cpu_budget"), std::string::npos);
+  EXPECT_NE(ErrorOf("groups_cpu_budget: 2").find("out of range"), std::string::npos);
   EXPECT_NE(ErrorOf("intervall: 5s").find("intervall"), std::string::npos);
   EXPECT_NE(ErrorOf("process_groups:\n  - name: x\n").find("at least one module"), std::string::npos);
   for (const char* bad : {"join", "/3", "join/", "join/x", "join/256", "join/1000"}) {

@@ -33,6 +33,7 @@ NodeSample Sample() {
   s.groups = {{"phoenix_channel", 7}};
   s.groups_scanned = 750;
   s.groups_total = 1000;
+  s.groups_pass_time = 1764158400.5;
   s.has_ets = true;
   s.ets = {{"sessions", "Elixir.MyApp.Cache", "set", "public", 1234, 90000},
            {"ets_table", "worker", "set", "private", 1, 100},
@@ -142,6 +143,7 @@ TEST(ConvertTest, TopRowsCarryIdentityLabels) {
   EXPECT_EQ(Value(fs, "erlang_vm_top_process_memory_bytes", {{"process", "code_server"}}), 196920);
   EXPECT_EQ(Value(fs, "erlang_vm_process_group_processes", {{"group", "phoenix_channel"}}), 7);
   EXPECT_EQ(Value(fs, "beam_exporter_beam_groups_coverage_ratio"), 0.75);
+  EXPECT_EQ(Value(fs, "beam_exporter_beam_groups_last_pass_timestamp_seconds"), 1764158400.5);
 }
 
 TEST(ConvertTest, EtsRowsWithTheSameLabelsAreSummedAndTheRestIsOneRow) {

@@ -103,6 +103,7 @@ TEST(SampleDecoderTest, GroupsReplyAddsGroupsAndCoverage) {
   EXPECT_EQ(s.groups.at(0), (std::pair<std::string, int64_t>{"phoenix_channel", 7}));
   EXPECT_EQ(s.groups_scanned, 4096);
   EXPECT_EQ(s.groups_total, 5000);
+  EXPECT_EQ(s.probe_timings_us.at("groups"), 9000);  // what spaces the passes (group_cadence.h)
   EXPECT_TRUE(s.has_processes);  // the collection's part stays
   EXPECT_EQ(s.top_memory.size(), 1u);
 
