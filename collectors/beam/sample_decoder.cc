@@ -155,6 +155,12 @@ Status Ets(const Term& ets, NodeSample* out) {
   return Status::Ok();
 }
 
+// The probe's own timers of a reply (optional): merged into out->probe_timings_us.
+Status ProbeTimings(const Term& reply, NodeSample* out) {
+  const Term* timings = reply.Find("probe_timings_us");
+  return timings ? IntegerProplist(*timings, "probe_timings_us", &out->probe_timings_us) : Status::Ok();
+}
+
 }  // namespace
 
 Status DecodeProbeReply(const Term& reply, NodeSample* out) {
@@ -169,11 +175,7 @@ Status DecodeProbeReply(const Term& reply, NodeSample* out) {
   if (!hist || !top || !top_memory || !ets) return Bad("collect", "missing mailbox_histogram/top_mailbox/top_memory/ets");
   s = Processes(*hist, *top, *top_memory, out);
   if (s.ok()) s = Ets(*ets, out);
-  if (!s.ok()) return s;
-  if (const Term* timings = reply.Find("probe_timings_us")) {
-    s = IntegerProplist(*timings, "probe_timings_us", &out->probe_timings_us);
-  }
-  return s;
+  return s.ok() ? ProbeTimings(reply, out) : s;
 }
 
 Status DecodeGroupsReply(const Term& reply, NodeSample* out) {
@@ -185,10 +187,7 @@ Status DecodeGroupsReply(const Term& reply, NodeSample* out) {
   }
   out->groups.clear();
   Status s = Groups(*groups, out);
-  if (const Term* timings = reply.Find("probe_timings_us"); s.ok() && timings) {
-    s = IntegerProplist(*timings, "probe_timings_us", &out->probe_timings_us);
-  }
-  return s;
+  return s.ok() ? ProbeTimings(reply, out) : s;
 }
 
 const std::vector<BifCall>& BifCalls() {
