@@ -6,6 +6,6 @@ namespace beam_exporter::testing {
 inline constexpr const char* kExporterBinary = BEAM_EXPORTER_BINARY;
 // The project's source tree (config/, deploy/, grafana/ ...).
 inline constexpr const char* kSourceDir = BEAM_EXPORTER_SOURCE_DIR;
-// ../shared beside the project (vendored test dependencies such as telemetry).
+// ../shared beside the project (recorded fixtures, e.g. fixtures/phoenix-1.7).
 inline constexpr const char* kSharedDir = BEAM_EXPORTER_SHARED_DIR;
 }  // namespace beam_exporter::testing

@@ -2,8 +2,9 @@ defmodule BeamExporter.Forwarder.MixProject do
   use Mix.Project
 
   # Users get `telemetry` from Hex. This repository's tests run offline: there, TELEMETRY_PATH
-  # names an OTP application directory (with ebin/telemetry.app) built from the vendored release
-  # by ./build-vendored-telemetry, and it is put on the code path instead of declaring a dependency.
+  # names an OTP application directory (with ebin/telemetry.app) built from the test-only double of
+  # the :telemetry API (tests/support/telemetry_test_double), put on the code path instead of the
+  # dependency. The double is never shipped: users always get {:telemetry, "~> 1.0"} from Hex.
   @telemetry_path System.get_env("TELEMETRY_PATH")
 
   def project do

@@ -52,7 +52,7 @@ class ForwarderE2eTest : public ::testing::Test {
 TEST_F(ForwarderE2eTest, PhoenixRequestsBanditWebSocketsAndACallTimeoutCrashReachMetrics) {
   CommandResult emitter = RunCommand(
       {std::string(kSourceDir) + "/tests/e2e/forwarder/run-emitter", kForwarderWorkDir, std::to_string(udp_port_)},
-      milliseconds(180000), {{"BEAM_EXPORTER_SHARED_DIR", kSharedDir}});
+      milliseconds(180000));
   ASSERT_EQ(emitter.status, 0) << emitter.output;
 
   const std::string users = "{method=\"GET\",route=\"/users/:id\",status=\"200\"}";

@@ -54,10 +54,12 @@ class Lab {
                                      std::to_string(udp_port_), "--ws-clients", "20", "--rps", "20",
                                      "--work-dir", kLabWorkDir};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    lab_ = std::make_unique<Subprocess>(argv, std::map<std::string, std::string>{{"BEAM_EXPORTER_SHARED_DIR", kSharedDir}});
+    lab_ = std::make_unique<Subprocess>(argv);
     if (!wait) return true;
-    return WaitUntil([&] { return HttpGet(http_port_, "/healthz", milliseconds(500)).status == 200; },
-                     milliseconds(180000));
+    // run-lab exits at once when a tool or file it needs is missing: stop waiting then.
+    WaitUntil([&] { return !lab_->Running() || HttpGet(http_port_, "/healthz", milliseconds(500)).status == 200; },
+              milliseconds(180000));
+    return lab_->Running() && HttpGet(http_port_, "/healthz", milliseconds(500)).status == 200;
   }
 
   bool StartExporterAndPrometheus() {
