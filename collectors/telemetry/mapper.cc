@@ -136,7 +136,8 @@ void MappingRules::AddRules(std::vector<ConfigMap> items) {
     if (kind == "counter") rule.match_kind = SampleKind::kCounter;
     else if (kind == "gauge") rule.match_kind = SampleKind::kGauge;
     else if (kind == "observer") rule.match_kind = SampleKind::kObserver;
-    else if (!kind.empty()) item.Fail("match_metric_type", "expected counter, gauge or observer, got '" + kind + "'");
+    else if (kind == "timer") rule.match_kind = SampleKind::kObserver, rule.match_timer = true;
+    else if (!kind.empty()) item.Fail("match_metric_type", "expected counter, gauge, observer or timer, got '" + kind + "'");
     ConfigMap tags = item.GetMap("match_tags");
     if (tags.node().IsMap()) {
       for (const auto& kv : tags.node()) {
@@ -202,6 +203,21 @@ void MappingRules::AddRules(std::vector<ConfigMap> items) {
     if (item.Has("ttl")) rule.ttl = item.GetDuration("ttl", std::chrono::milliseconds(0));
     item.CheckNoUnknownKeys();
     rules.push_back(std::move(rule));
+  }
+  ShareHelpByName();
+}
+
+// Several rules often feed one metric (a native, a :datadog and a :standard form); the help text
+// is written once, on one of them, and the family takes it whichever sample creates it first.
+void MappingRules::ShareHelpByName() {
+  for (MappingRule& rule : rules) {
+    if (!rule.help.empty() || rule.literal_name.empty()) continue;
+    for (const MappingRule& other : rules) {
+      if (other.literal_name == rule.literal_name && !other.help.empty()) {
+        rule.help = other.help;
+        break;
+      }
+    }
   }
 }
 
@@ -279,6 +295,7 @@ const std::vector<Mapper::Candidate>& Mapper::Candidates(std::string_view name) 
 bool Mapper::Conditions(const MappingRule& rule, const Sample& sample) const {
   if (rule.match_source && *rule.match_source != sample.source) return false;
   if (rule.match_kind && *rule.match_kind != sample.kind) return false;
+  if (rule.match_timer && !(sample.source == SampleSource::kStatsd && sample.in_seconds)) return false;
   for (const auto& [key, value] : rule.match_tags) {
     bool ok = false;
     for (const Tag& tag : sample.tags) ok = ok || (tag.key == key && tag.value == value);

@@ -53,6 +53,10 @@ struct MappingRule {
   std::optional<std::regex> regex;
   std::optional<SampleSource> match_source;
   std::optional<SampleKind> match_kind;
+  // match_metric_type: timer -- StatsD `ms` lines only. telemetry_metrics_statsd's :standard
+  // formatter sends every summary and distribution as `ms`, durations or not (vm.memory.total in
+  // kilobytes), and the parser has divided them by 1000: such rules scale them back.
+  bool match_timer = false;
   std::vector<std::pair<std::string, std::string>> match_tags;  // exact key=value conditions
   bool drop = false;
   std::string name;          // template: $1, ${1}, ${tag}
@@ -79,6 +83,10 @@ struct MappingRules {
   void AddRules(std::vector<ConfigMap> items);
   // Appends the `mappings:` of a mapping file (the file holds nothing else).
   void AddFile(const std::string& path);
+
+ private:
+  // A rule without `help` takes that of a rule with the same literal metric name.
+  void ShareHelpByName();
 };
 
 struct Label {

@@ -161,11 +161,33 @@ void StatsdParser::ExtractNameTags(std::string_view* name, bool* found, std::str
   *found = true;
 }
 
+namespace {
+
+// The ':' between the name and the value(s) in `head` (the line up to its first '|'): the one
+// before the trailing run of numeric ':'-separated tokens. A name may itself contain ':' --
+// telemetry_metrics_statsd's :standard formatter folds tag values such as the route
+// "/users/:id" into it -- so the split is not at the first ':' (statsd_exporter splits there
+// and drops such lines). npos when there is no ':'.
+size_t NameValueColon(std::string_view head) {
+  size_t colon = head.rfind(':');
+  if (colon == std::string_view::npos) return colon;
+  while (colon > 0) {
+    size_t previous = head.rfind(':', colon - 1);
+    if (previous == std::string_view::npos) break;
+    double unused = 0;
+    if (!ParseStatsdValue(head.substr(previous + 1, colon - previous - 1), &unused)) break;
+    colon = previous;
+  }
+  return colon;
+}
+
+}  // namespace
+
 void StatsdParser::ParseLine(std::string_view line, StatsdSink& sink) {
   if (line.empty()) return;
   tags_.clear();
   values_.clear();
-  size_t colon = line.find(':');
+  size_t colon = NameValueColon(line.substr(0, line.find('|')));
   if (colon == std::string_view::npos || colon == 0 || !IsValidUtf8(line)) {
     sink.OnLineError(LineError::kMalformedLine, line);
     return;

@@ -302,11 +302,56 @@ TEST(MapperTest, BadSummaryOptionsAreConfigErrorsWithFileAndLine) {
 }
 
 TEST(MapperTest, ShippedPresetsLoad) {
-  for (const char* preset : {"phoenix", "live_view", "ecto", "oban", "logger"}) {
+  for (const char* preset : {"timestamps", "phoenix", "live_view", "ecto", "oban", "logger", "vm"}) {
     MappingRules rules;
     EXPECT_NO_THROW(rules.AddFile(std::string(BEAM_EXPORTER_SOURCE_DIR) + "/config/mappings/" + preset + ".yml"))
         << preset;
     EXPECT_FALSE(rules.rules.empty()) << preset;
+  }
+}
+
+TEST(MapperTest, TimerConditionMatchesOnlyStatsdMsLines) {
+  MappingRules rules = RulesFromYaml(
+      "mappings:\n"
+      "  - {match: vm.memory.total, match_metric_type: timer, name: from_timer, type: gauge}\n"
+      "  - {match: vm.memory.total, name: from_other, type: gauge}\n");
+  Mapper mapper(rules);
+  MappedSample m;
+  Sample timer = MakeSample("vm.memory.total", SampleKind::kObserver, 49.389);
+  timer.in_seconds = true;  // what the parser makes of `|ms`
+  ASSERT_EQ(mapper.Map(timer, &m), MapOutcome::kMapped);
+  EXPECT_EQ(m.name, "from_timer");
+  ASSERT_EQ(mapper.Map(MakeSample("vm.memory.total", SampleKind::kObserver, 49388.6), &m), MapOutcome::kMapped);
+  EXPECT_EQ(m.name, "from_other");  // |h
+  Sample native = MakeSample("vm.memory.total", SampleKind::kObserver, 1, {}, SampleSource::kNative);
+  native.in_seconds = true;  // a native time measurement is no StatsD timer
+  ASSERT_EQ(mapper.Map(native, &m), MapOutcome::kMapped);
+  EXPECT_EQ(m.name, "from_other");
+}
+
+TEST(MapperTest, RulesFeedingOneMetricShareItsHelp) {
+  MappingRules rules = RulesFromYaml(
+      "mappings:\n"
+      "  - {match: a.native, name: shared_seconds, type: histogram}\n"
+      "  - {match: a.statsd, name: shared_seconds, help: Said once., type: histogram}\n"
+      "  - {match: b, name: other_seconds, type: histogram}\n");
+  EXPECT_EQ(rules.rules[0].help, "Said once.");
+  EXPECT_EQ(rules.rules[2].help, "");
+}
+
+// The stock MyAppWeb.Telemetry metrics use the app's own repo prefix (`my_app.repo`, or
+// `shop.read_repo` for a second repo); the shipped Ecto rules serve any of them with no YAML.
+TEST(MapperTest, ShippedEctoRulesServeAnyRepoPrefix) {
+  MappingRules rules;
+  rules.AddFile(std::string(BEAM_EXPORTER_SOURCE_DIR) + "/config/mappings/ecto.yml");
+  Mapper mapper(rules);
+  MappedSample m;
+  for (const char* prefix : {"my_app.repo", "shop.read_repo"}) {
+    std::string name = std::string(prefix) + ".query.total_time";
+    ASSERT_EQ(mapper.Map(MakeSample(name, SampleKind::kObserver, 9.5), &m), MapOutcome::kMapped) << prefix;
+    EXPECT_EQ(m.name, "ecto_repo_query_duration_seconds");
+    EXPECT_EQ(LabelMap(m)["repo"], prefix);
+    EXPECT_DOUBLE_EQ(m.value, 0.0095);  // |h in milliseconds
   }
 }
 

@@ -95,6 +95,13 @@ INSTANTIATE_TEST_SUITE_P(
         Good{"phoenix.endpoint.stop.duration.GET.200:12|ms", "phoenix.endpoint.stop.duration.GET.200",
              SampleKind::kObserver, 0.012, {}},
         Good{"http.request.payload_size:+121|g", "http.request.payload_size", SampleKind::kGauge, 121, {}, true},
+        // A folded route keeps its ':' in the name; the value is after the last ':' (the recorded
+        // datagrams of a real Phoenix 1.7 app, tests/e2e/phoenix_replay).
+        Good{"phoenix.router_dispatch.stop.duration./users/:id:18|ms", "phoenix.router_dispatch.stop.duration./users/:id",
+             SampleKind::kObserver, 0.018, {}},
+        Good{"phoenix.router_dispatch.start.system_time./users/:id/rename:1796194764292|ms",
+             "phoenix.router_dispatch.start.system_time./users/:id/rename", SampleKind::kObserver, 1796194764.292, {}},
+        Good{"a,route=/users/:id:1|c", "a", SampleKind::kCounter, 1, {{"route", "/users/:id"}}},
         Good{"unicode.名前:1|c", "unicode.名前", SampleKind::kCounter, 1, {}}));
 
 struct Bad {
@@ -142,6 +149,16 @@ TEST(StatsdParserTest, PackedValuesShareTypeRateAndTags) {
     EXPECT_EQ(s.repeat, 2u);
     EXPECT_EQ(s.tags, (Tags{{"k", "v"}}));
   }
+}
+
+TEST(StatsdParserTest, PackedValuesFollowANameWithColons) {
+  StatsdParser parser;
+  RecordingSink sink;
+  parser.ParseLine("x./a/:b:1:2|h", sink);
+  ASSERT_EQ(sink.samples.size(), 2u);
+  for (const auto& s : sink.samples) EXPECT_EQ(s.name, "x./a/:b");
+  EXPECT_DOUBLE_EQ(sink.samples[0].value, 1);
+  EXPECT_DOUBLE_EQ(sink.samples[1].value, 2);
 }
 
 TEST(StatsdParserTest, DatagramSplitsOnNewlineAndToleratesCrLf) {
