@@ -7,13 +7,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "tests/support/erlang_node.h"
 #include "tests/support/exporter_process.h"
+#include "tests/support/golden_file.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
 #include "tests/support/prometheus_server.h"
@@ -122,27 +122,8 @@ TEST(GoldenMetricsTest, RealExpositionMatchesGoldenAndPassesPromtool) {
   EXPECT_EQ(lint.status, 0) << lint.output;
   EXPECT_EQ(lint.output, "") << "promtool lint findings";
 
-  std::set<std::string> shape = Shape(metrics);
-  const std::string golden_path = std::string(kSourceDir) + "/tests/e2e/golden/metrics.golden";
-  if (std::getenv("BEAM_EXPORTER_UPDATE_GOLDEN")) {
-    std::ofstream out(golden_path);
-    for (const auto& l : shape) out << l << "\n";
-    GTEST_SUCCEED() << "golden file rewritten: " << golden_path;
-    return;
-  }
-  std::set<std::string> golden;
-  std::ifstream in(golden_path);
-  ASSERT_TRUE(in) << "missing " << golden_path;
-  for (std::string l; std::getline(in, l);) {
-    if (!l.empty()) golden.insert(l);
-  }
-  std::vector<std::string> missing, unexpected;
-  for (const auto& l : golden) if (!shape.count(l)) missing.push_back(l);
-  for (const auto& l : shape) if (!golden.count(l)) unexpected.push_back(l);
-  std::ostringstream diff;
-  for (const auto& l : missing) diff << "- " << l << "\n";
-  for (const auto& l : unexpected) diff << "+ " << l << "\n";
-  EXPECT_TRUE(missing.empty() && unexpected.empty()) << "exposition differs from the golden file:\n" << diff.str();
+  std::string diff = GoldenDiff(std::string(kSourceDir) + "/tests/e2e/golden/metrics.golden", Shape(metrics));
+  EXPECT_EQ(diff, "") << "exposition differs from the golden file";
 }
 
 }  // namespace
