@@ -28,4 +28,15 @@ std::string GoldenDiff(const std::string& path, const std::set<std::string>& lin
   return diff.str();
 }
 
+std::set<std::string> ExpositionWithoutSelfMetrics(const std::string& exposition) {
+  std::set<std::string> out;
+  std::istringstream in(exposition);
+  for (std::string line; std::getline(in, line);) {
+    std::string name = line.rfind("# ", 0) == 0 ? line.substr(line.find(' ', 2) + 1) : line;
+    if (line.empty() || name.rfind("beam_exporter_", 0) == 0 || name.rfind("process_", 0) == 0) continue;
+    out.insert(line);
+  }
+  return out;
+}
+
 }  // namespace beam_exporter::testing

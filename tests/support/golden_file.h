@@ -12,4 +12,8 @@ namespace beam_exporter::testing {
 // and returns "".
 std::string GoldenDiff(const std::string& path, const std::set<std::string>& lines);
 
+// The lines of a Prometheus text exposition (samples, HELP and TYPE) of every family that is not
+// the exporter's own (beam_exporter_*, process_*): what the telemetry collector made of its input.
+std::set<std::string> ExpositionWithoutSelfMetrics(const std::string& exposition);
+
 }  // namespace beam_exporter::testing

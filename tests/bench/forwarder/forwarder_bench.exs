@@ -11,7 +11,8 @@
 # Prints µs/event, the best of the rounds (other load on the machine only ever adds time), and
 # the ratios to `none` and `ets_counter`.
 #
-# Run through ./run-bench (which compiles the forwarder offline):  run-bench WORK_DIR [events] [rounds]
+# Run through tests/support/run-with-forwarder (which compiles the forwarder offline):
+#   tests/support/run-with-forwarder WORK_DIR tests/bench/forwarder/forwarder_bench.exs [events] [rounds]
 
 alias BeamExporter.Forwarder
 
@@ -176,7 +177,8 @@ print.(none: none, noop: noop, ets_counter: ets_counter, send_only: send_only, f
 IO.puts("after :telemetry.persist() (ratios still to the ETS-table none and ets_counter above):")
 print.(none_persist: none_persist, forwarder_persist: forwarder_persist, forwarder_persist_nowake: forwarder_persist_nowake)
 
-dropped = stats |> Enum.map(&(&1.dropped_overload + &1.dropped_oversize + &1.handler_errors)) |> Enum.sum()
+dropped = stats |> Enum.map(&(&1.dropped_overload + &1.dropped_oversize + &1.dropped_missing_key + &1.dropped_unexpected_type +
+  &1.dropped_extractor_failed)) |> Enum.sum()
 sent = stats |> Enum.map(& &1.events_sent) |> Enum.sum()
 IO.puts("sender: drains #{round(sender_events_per_s)} events/s (encode + send, best round)")
 IO.puts("forwarder: events sent #{sent} of #{5 * events * rounds}, dropped or failed #{dropped}")

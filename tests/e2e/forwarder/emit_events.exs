@@ -1,7 +1,7 @@
 # The Elixir side of forwarder_e2e_test: a real node running BeamExporter.Forwarder emits real
 # :telemetry events (Phoenix's, and Bandit's WebSocket events as Bandit sends them) and one real
 # GenServer.call-timeout crash (calling the registered E2E.Slow), then flushes and exits.
-#   mix run emit_events.exs PORT      (from collectors/telemetry/forwarder, via ./run-emitter)
+#   tests/support/run-with-forwarder WORK_DIR tests/e2e/forwarder/emit_events.exs PORT
 [port] = System.argv()
 {:ok, _} = BeamExporter.Forwarder.start_link(port: String.to_integer(port), presets: [:phoenix, :logger])
 

@@ -51,7 +51,8 @@ class ForwarderE2eTest : public ::testing::Test {
 
 TEST_F(ForwarderE2eTest, PhoenixRequestsBanditWebSocketsAndACallTimeoutCrashReachMetrics) {
   CommandResult emitter = RunCommand(
-      {std::string(kSourceDir) + "/tests/e2e/forwarder/run-emitter", kForwarderWorkDir, std::to_string(udp_port_)},
+      {std::string(kSourceDir) + "/tests/support/run-with-forwarder", kForwarderWorkDir,
+       std::string(kSourceDir) + "/tests/e2e/forwarder/emit_events.exs", std::to_string(udp_port_)},
       milliseconds(180000));
   ASSERT_EQ(emitter.status, 0) << emitter.output;
 

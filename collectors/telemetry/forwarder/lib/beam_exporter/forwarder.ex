@@ -40,8 +40,10 @@ defmodule BeamExporter.Forwarder do
   def init(config), do: Supervisor.init([{Sender, config}], strategy: :one_for_one)
 
   @doc """
-  Counters of the instance: `queued`, `dropped_overload`, `dropped_oversize`, `handler_errors`,
-  `events_sent`, `datagrams_sent`, `send_errors`. They restart from zero if the sender restarts.
+  Counters of the instance: `queued`, `dropped_overload`, `dropped_oversize`, the events dropped
+  because an extractor could not read their metadata (`dropped_missing_key`,
+  `dropped_unexpected_type`, `dropped_extractor_failed`), `events_sent`, `datagrams_sent`,
+  `send_errors`. They restart from zero if the sender restarts.
   """
   @spec stats(atom) :: map
   def stats(name \\ __MODULE__), do: Buffer.stats(instance(name).buffer)

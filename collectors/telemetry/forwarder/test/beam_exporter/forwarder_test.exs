@@ -16,7 +16,7 @@ defmodule BeamExporter.ForwarderTest do
     start_supervised!({Forwarder, [name: ctx.name, port: ctx.port] ++ opts})
   end
 
-  test "a Phoenix endpoint event arrives as a native datagram with seconds and the route template",
+  test "a Phoenix router event arrives as a native datagram with seconds and the route template",
        ctx do
     start(ctx, presets: [:phoenix])
 
@@ -24,15 +24,17 @@ defmodule BeamExporter.ForwarderTest do
       method: "POST",
       status: 201,
       request_path: "/users/42/posts",
-      private: %{phoenix_route: "/users/:id/posts"}
+      private: %{}
     }
 
     native = System.convert_time_unit(250, :millisecond, :native)
     before = System.monotonic_time()
 
-    :telemetry.execute([:phoenix, :endpoint, :stop], %{duration: native}, %{
+    :telemetry.execute([:phoenix, :router_dispatch, :stop], %{duration: native}, %{
       conn: conn,
-      options: []
+      route: "/users/:id/posts",
+      plug: MyAppWeb.PostController,
+      plug_opts: :create
     })
 
     Forwarder.flush(ctx.name)
@@ -42,9 +44,16 @@ defmodule BeamExporter.ForwarderTest do
     refute datagram =~ "/users/42"
     {node, [{event, measurements, metadata, time}]} = UdpSink.decode(datagram)
     assert node == node()
-    assert event == [:phoenix, :endpoint, :stop]
+    assert event == [:phoenix, :router_dispatch, :stop]
     assert measurements == %{duration: 0.25}
-    assert metadata == %{method: "POST", status: 201, route: "/users/:id/posts"}
+
+    assert metadata == %{
+             method: "POST",
+             status: 201,
+             route: "/users/:id/posts",
+             plug: "MyAppWeb.PostController",
+             plug_opts: "create"
+           }
     assert is_integer(time) and time >= before
   end
 
@@ -126,7 +135,7 @@ defmodule BeamExporter.ForwarderTest do
 
     assert [_handler] = :telemetry.list_handlers([:fwd_test, :fragile])
     assert [{[:fwd_test, :fragile], %{}, %{ok: true}, _}] = UdpSink.events(ctx.socket)
-    assert %{handler_errors: 2, events_sent: 1} = Forwarder.stats(ctx.name)
+    assert %{dropped_unexpected_type: 2, events_sent: 1} = Forwarder.stats(ctx.name)
   end
 
   test "odd measurements do not break the handler: non-numbers are dropped on the wire", ctx do

@@ -19,7 +19,9 @@ defmodule BeamExporter.Forwarder.Buffer do
   @counter_names [
     :dropped_overload,
     :dropped_oversize,
-    :handler_errors,
+    :dropped_missing_key,
+    :dropped_unexpected_type,
+    :dropped_extractor_failed,
     :events_sent,
     :datagrams_sent,
     :send_errors

@@ -3,7 +3,8 @@ defmodule BeamExporter.Forwarder.Handler do
   The `:telemetry` handler. It runs in the process that executes the event, so it does the
   minimum: extract the low-cardinality metadata and queue the event under its spec index (see
   `Buffer.push/4`). It never raises: `:telemetry` detaches a handler that raises, so any failure
-  (a bad extractor, odd metadata) is caught and counted as a handler error.
+  (a bad extractor, odd metadata) is caught, the event dropped and counted by reason
+  (`ExtractFailure`).
 
   What the caller pays is kept small by where things live (measured, docs/benchmarks.md):
 
@@ -19,7 +20,7 @@ defmodule BeamExporter.Forwarder.Handler do
       batch, and the exporter does not use the time anyway: Prometheus stamps samples at scrape).
   """
 
-  alias BeamExporter.Forwarder.Buffer
+  alias BeamExporter.Forwarder.{Buffer, ExtractFailure}
 
   @doc """
   Attaches one handler per spec of instance `name`, whose `:persistent_term` entry under
@@ -52,6 +53,6 @@ defmodule BeamExporter.Forwarder.Handler do
   defp push(buffer, index, measurements, metadata, extract) do
     Buffer.push(buffer, index, measurements, extract.(metadata))
   catch
-    _kind, _reason -> Buffer.count(buffer, Buffer.handler_errors())
+    kind, reason -> Buffer.count(buffer, apply(Buffer, ExtractFailure.counter(kind, reason), []))
   end
 end

@@ -41,9 +41,21 @@ defmodule BeamExporter.Forwarder.Presets do
   end
 
   def specs(:live_view, _repo_prefixes) do
-    for stage <- @live_view_stages, outcome <- [:stop, :exception] do
-      spec([:phoenix, :live_view, stage, outcome], &__MODULE__.live_view/1, outcome == :exception)
-    end
+    views =
+      for stage <- @live_view_stages, outcome <- [:stop, :exception] do
+        spec([:phoenix, :live_view, stage, outcome], &__MODULE__.live_view/1, outcome == :exception)
+      end
+
+    components =
+      for outcome <- [:stop, :exception] do
+        spec(
+          [:phoenix, :live_component, :handle_event, outcome],
+          &__MODULE__.live_component/1,
+          outcome == :exception
+        )
+      end
+
+    views ++ components
   end
 
   def specs(:ecto, repo_prefixes) do
@@ -73,30 +85,47 @@ defmodule BeamExporter.Forwarder.Presets do
 
   # --- Phoenix (Plug.Telemetry endpoint events, router, socket, channel) -----------------------
 
+  # Endpoint events carry no route: Phoenix keeps the route pattern only in the `:route` metadata
+  # of its router_dispatch events (checked in the recording of a real Phoenix 1.7 app).
   @doc false
-  def phoenix_endpoint(%{conn: conn}), do: conn_fields(conn, route_of_conn(conn))
-  def phoenix_endpoint(_), do: conn_fields(nil, Labels.unknown())
+  def phoenix_endpoint(meta), do: conn_fields(meta[:conn])
 
   @doc false
-  def phoenix_router_dispatch(%{conn: conn} = meta) do
-    conn
-    |> conn_fields(route_of(meta, conn))
+  def phoenix_router_dispatch(meta) do
+    meta[:conn]
+    |> conn_fields()
     |> Map.merge(%{
+      route: route_of(meta),
       plug: Labels.module_name(meta[:plug]),
       plug_opts: Labels.name(meta[:plug_opts])
     })
   end
 
-  def phoenix_router_dispatch(meta), do: phoenix_router_dispatch(Map.put(meta, :conn, nil))
-
+  # The conn of an exception event is the one from before the controller ran (status nil); the
+  # status is the one Phoenix answers with: the exception's `plug_status`, else 500.
   @doc false
   def phoenix_router_exception(meta) do
-    conn = meta[:conn]
+    kind = meta[:kind]
+    reason = unwrap(meta[:reason])
 
-    conn
-    |> conn_fields(route_of(meta, conn))
-    |> Map.merge(%{kind: Labels.name(meta[:kind]), reason: Labels.exception_name(meta[:reason])})
+    meta[:conn]
+    |> conn_fields()
+    |> Map.merge(%{
+      route: route_of(meta),
+      status: answered_status(kind, reason),
+      kind: Labels.name(kind),
+      reason: Labels.exception_name(reason)
+    })
   end
+
+  # Plug wraps what a plug raised, with the conn, in Plug.Conn.WrapperError.
+  defp unwrap(%{__struct__: Plug.Conn.WrapperError, reason: reason}), do: reason
+  defp unwrap(reason), do: reason
+
+  defp answered_status(:error, %{__exception__: true, plug_status: status}) when is_integer(status),
+    do: status
+
+  defp answered_status(_kind, _reason), do: 500
 
   @doc false
   def phoenix_socket_connected(meta) do
@@ -123,27 +152,18 @@ defmodule BeamExporter.Forwarder.Presets do
     %{transport: Labels.name(meta[:transport]), reason: Labels.name(meta[:reason])}
   end
 
-  defp conn_fields(conn, route) when is_map(conn) do
-    %{
-      method: Labels.name(Map.get(conn, :method)),
-      status: status(Map.get(conn, :status)),
-      route: route
-    }
+  defp conn_fields(conn) when is_map(conn) do
+    %{method: Labels.name(Map.get(conn, :method)), status: status(Map.get(conn, :status))}
   end
 
-  defp conn_fields(_, route), do: %{method: Labels.unknown(), status: 0, route: route}
+  defp conn_fields(_), do: %{method: Labels.unknown(), status: 0}
 
   defp status(status) when is_integer(status), do: status
   defp status(_), do: 0
 
-  defp route_of(%{route: route}, _conn) when is_binary(route), do: route
-  defp route_of(_meta, conn), do: route_of_conn(conn)
-
-  # The template of the matched route: Phoenix's `:phoenix_route` private key when present, else
-  # Plug.Router's `{template, fun}`; never the raw request path.
-  defp route_of_conn(%{private: %{phoenix_route: route}}) when is_binary(route), do: route
-  defp route_of_conn(%{private: %{plug_route: {route, _}}}) when is_binary(route), do: route
-  defp route_of_conn(_), do: "unmatched"
+  # The route pattern (`/users/:id`), never the raw request path.
+  defp route_of(%{route: route}) when is_binary(route), do: route
+  defp route_of(_meta), do: Labels.unknown()
 
   defp socket_fields(meta) do
     socket = meta[:socket] || %{}
@@ -173,6 +193,20 @@ defmodule BeamExporter.Forwarder.Presets do
 
     base
     |> put_if(Map.has_key?(meta, :event), :event, Labels.name(meta[:event]))
+    |> put_if(Map.has_key?(meta, :kind), :kind, Labels.name(meta[:kind]))
+    |> put_if(Map.has_key?(meta, :reason), :reason, Labels.exception_name(meta[:reason]))
+  end
+
+  # A live component's handle_event runs in its LiveView's process; `component` is its module.
+  @doc false
+  def live_component(meta) do
+    socket = meta[:socket] || %{}
+
+    %{
+      view: Labels.module_name(Map.get(socket, :view)),
+      component: Labels.module_name(meta[:component]),
+      event: Labels.name(meta[:event])
+    }
     |> put_if(Map.has_key?(meta, :kind), :kind, Labels.name(meta[:kind]))
     |> put_if(Map.has_key?(meta, :reason), :reason, Labels.exception_name(meta[:reason]))
   end

@@ -44,13 +44,28 @@ defmodule BeamExporter.Forwarder.HandlerTest do
     assert [{0, %{n: 3}, %{kept: "x"}}] = Buffer.take(buffer, 10)
   end
 
-  test "a raising extractor is counted as a handler error and the handler stays attached", ctx do
-    buffer = put_instance(ctx.key, {fn _meta -> raise "bad metadata" end})
+  test "an extractor that cannot read the metadata drops the event, counted by reason; the handler stays",
+       ctx do
+    extract = fn
+      %{conn: conn} -> %{status: conn.status}
+      %{other: value} -> %{n: value + 1}
+      _ -> raise "bad metadata"
+    end
+
+    buffer = put_instance(ctx.key, {extract})
     Handler.attach(ctx.key, ctx.name, [%{event: [__MODULE__, :bad]}])
 
+    :telemetry.execute([__MODULE__, :bad], %{n: 1}, %{conn: %{}})
+    :telemetry.execute([__MODULE__, :bad], %{n: 1}, %{other: "not a number"})
     :telemetry.execute([__MODULE__, :bad], %{n: 1}, %{})
 
-    assert %{handler_errors: 1, queued: 0} = Buffer.stats(buffer)
+    assert %{
+             dropped_missing_key: 1,
+             dropped_unexpected_type: 1,
+             dropped_extractor_failed: 1,
+             queued: 0
+           } = Buffer.stats(buffer)
+
     assert [_] = :telemetry.list_handlers([__MODULE__, :bad])
   end
 

@@ -29,12 +29,9 @@ defmodule BeamExporter.Forwarder.PresetsTest do
     end
   end
 
-  test "endpoint stop keeps method, status and the route template, never the raw path" do
+  test "endpoint stop keeps method and status, never the raw path (endpoint events carry no route)" do
     extract = extractor(:phoenix, [:phoenix, :endpoint, :stop])
-    meta = extract.(%{conn: conn(%{phoenix_route: "/users/:id"}), options: []})
-    assert meta == %{method: "GET", status: 200, route: "/users/:id"}
-    assert extract.(%{conn: conn(%{plug_route: {"/users/:id", & &1}})}).route == "/users/:id"
-    assert extract.(%{conn: conn(%{})}).route == "unmatched"
+    assert extract.(%{conn: conn(%{phoenix_router: MyAppWeb.Router}), options: []}) == %{method: "GET", status: 200}
   end
 
   test "router dispatch uses the :route metadata and names controller and action" do
@@ -57,23 +54,40 @@ defmodule BeamExporter.Forwarder.PresetsTest do
            }
   end
 
-  test "router dispatch exception names the exception module, not its message" do
+  # As in the recording of a real Phoenix 1.7 app: the conn from before the controller ran
+  # (status nil), the route, and a raise wrapped in Plug.Conn.WrapperError.
+  defp exception_meta(kind, reason) do
+    %{conn: %{conn(%{}) | status: nil}, route: "/boom", kind: kind, reason: reason, stacktrace: []}
+  end
+
+  test "router dispatch exception: the status Phoenix answers, the unwrapped exception module, never its message" do
     extract = extractor(:phoenix, [:phoenix, :router_dispatch, :exception])
+    wrapped = %{__struct__: Plug.Conn.WrapperError, __exception__: true, conn: %{}, kind: :error,
+                reason: %RuntimeError{message: "user 42 secret"}, stack: []}
 
-    meta = %{
-      conn: conn(%{}),
-      kind: :error,
-      reason: %ArgumentError{message: "user 42 secret"},
-      stacktrace: []
-    }
-
-    assert extract.(meta) == %{
+    assert extract.(exception_meta(:error, wrapped)) == %{
              method: "GET",
-             status: 200,
-             route: "unmatched",
+             status: 500,
+             route: "/boom",
              kind: "error",
-             reason: "ArgumentError"
+             reason: "RuntimeError"
            }
+
+    # A GenServer.call timeout exits; Phoenix answers 500.
+    timeout = {:timeout, {GenServer, :call, [MyApp.SlowServer, {:work, 300}, 100]}}
+    assert %{status: 500, kind: "exit", reason: "timeout"} = extract.(exception_meta(:exit, timeout))
+
+    # An exception with a plug_status (e.g. Ecto.NoResultsError -> 404) is answered with it.
+    not_found = %{__struct__: Ecto.NoResultsError, __exception__: true, plug_status: 404, message: "x"}
+    assert %{status: 404, reason: "Ecto.NoResultsError"} = extract.(exception_meta(:error, not_found))
+  end
+
+  test "live component handle_event names the view, the component and the event" do
+    extract = extractor(:live_view, [:phoenix, :live_component, :handle_event, :stop])
+    meta = %{socket: %{view: MyAppWeb.CounterLive}, component: MyAppWeb.NoteComponent, event: "save",
+             params: %{"note" => "secret"}}
+
+    assert extract.(meta) == %{view: "MyAppWeb.CounterLive", component: "MyAppWeb.NoteComponent", event: "save"}
   end
 
   test "socket connected, channel joined and handled_in keep endpoint, transport, handler, result/event" do
@@ -137,8 +151,9 @@ defmodule BeamExporter.Forwarder.PresetsTest do
 
   test "live view events keep view, live_action, connected, event and exception kind/reason" do
     specs = Presets.specs(:live_view, [])
-    assert length(specs) == 8
-    assert Enum.count(specs, & &1.counted) == 4
+    # 4 stages x stop/exception, and a live component's handle_event stop/exception.
+    assert length(specs) == 10
+    assert Enum.count(specs, & &1.counted) == 5
 
     socket = %{
       view: MyAppWeb.ThermostatLive,
