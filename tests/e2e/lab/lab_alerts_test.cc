@@ -199,6 +199,18 @@ TEST_F(LabAlertsTest, HealthyBaselineFiresNothing) {
   EXPECT_TRUE(firing.empty()) << "firing on a healthy lab: " << names;
 }
 
+// Before the GenServer timeouts, whose /slow 504s may also raise the 5xx ratio: a controller that
+// raises ends in [:phoenix, :router_dispatch, :exception], and those 500s count in the ratio.
+TEST_F(LabAlertsTest, RaisingControllerFiresTheHttpErrorRate) {
+  Scenario("controller_raise", "PhoenixHttpErrorRateHigh", {}, seconds(90),
+           [] {
+             return lab->Scalar("sum(rate(phoenix_http_request_exceptions_total[5s]))") == 0 &&
+                    lab->Scalar("sum(rate(phoenix_http_request_duration_seconds_count{status=~\"5..\"}[5s]))") == 0;
+           },
+           seconds(60),
+           "sum by (route, kind, reason) (rate(phoenix_http_request_exceptions_total[1m]))");
+}
+
 TEST_F(LabAlertsTest, MailboxOverflowNamesTheConsumer) {
   Scenario("mailbox_overflow", "BeamProcessMailboxBacklog", {{"process", "Elixir.Lab.MailboxConsumer"}}, seconds(60),
            [] { return !lab->Firing("BeamProcessMailboxBacklog"); }, seconds(60),

@@ -7,8 +7,27 @@ defmodule LabTest do
   # Crash reports and restarts are the point here; keep them out of the test output.
   @moduletag :capture_log
 
+  # The events a preset reads, as the lab emits them, compared with the recording of a real Phoenix
+  # 1.7 app (see "the lab's events have the shapes..." below): captured from the start of the app.
+  @shape_events [
+    [:phoenix, :endpoint, :stop],
+    [:phoenix, :router_dispatch, :stop],
+    [:phoenix, :router_dispatch, :exception],
+    [:phoenix, :socket_connected],
+    [:phoenix, :channel_joined],
+    [:phoenix, :channel_handled_in],
+    [:phoenix, :live_view, :mount, :stop],
+    [:phoenix, :live_view, :handle_event, :stop],
+    [:lab, :repo, :query]
+  ]
+  @recording Path.expand("../../../../shared/fixtures/phoenix-1.7/events.etf", __DIR__)
+
   setup_all do
     {:ok, _} = Lab.TestSink.start_link()
+    {:ok, _} = Application.ensure_all_started(:telemetry)
+    :ets.new(:lab_shape_capture, [:named_table, :public])
+    :ok = :telemetry.attach_many("lab-shape-capture", @shape_events, &__MODULE__.capture/4, nil)
+    on_exit(fn -> :telemetry.detach("lab-shape-capture") end)
     http_port = free_tcp_port()
 
     env = %{
@@ -31,6 +50,10 @@ defmodule LabTest do
     :ok
   end
 
+  @doc false
+  def capture(event, measurements, metadata, nil),
+    do: :ets.insert_new(:lab_shape_capture, {event, measurements, metadata})
+
   test "HTTP requests emit Phoenix/Ecto-shaped events with route templates", %{http_port: port} do
     assert {:ok, 200} = Lab.Traffic.get(port, "/users/7")
     assert {:ok, 404} = Lab.Traffic.get(port, "/no/such/page")
@@ -38,8 +61,52 @@ defmodule LabTest do
     assert wait_until(
              fn ->
                Enum.find(
-                 events_named([:phoenix, :endpoint, :stop]),
+                 events_named([:phoenix, :router_dispatch, :stop]),
                  &match?({_, _, %{route: "/users/:id", status: 200, method: "GET"}, _}, &1)
+               )
+             end,
+             5_000
+           )
+
+    # An unknown path: a 404 from the endpoint, and no router event (Phoenix's NoRouteError).
+    assert wait_until(
+             fn ->
+               Enum.find(
+                 events_named([:phoenix, :endpoint, :stop]),
+                 &match?({_, _, %{method: "GET", status: 404}, _}, &1)
+               )
+             end,
+             5_000
+           )
+
+    refute Enum.find(
+             events_named([:phoenix, :router_dispatch, :stop]),
+             &match?({_, _, %{route: "unknown"}, _}, &1)
+           )
+
+    assert [{_, %{query_time: q}, %{repo: "Lab.Repo", source: "users", command: "select"}, _} | _] =
+             events_named([:lab, :repo, :query])
+
+    assert is_float(q)
+  end
+
+  test "controller_raise: user lookups raise; the router reports the exception, the endpoint a 500",
+       %{http_port: port} do
+    Lab.Faults.set(:controller_raise, true)
+    assert {:ok, 500} = Lab.Traffic.get(port, "/users/7")
+    Lab.Faults.set(:controller_raise, false)
+    assert {:ok, 200} = Lab.Traffic.get(port, "/users/7")
+
+    assert wait_until(
+             fn ->
+               Enum.find(
+                 events_named([:phoenix, :router_dispatch, :exception]),
+                 &match?(
+                   {_, %{duration: _, count: 1},
+                    %{route: "/users/:id", status: 500, kind: "error", reason: "RuntimeError"},
+                    _},
+                   &1
+                 )
                )
              end,
              5_000
@@ -49,17 +116,94 @@ defmodule LabTest do
              fn ->
                Enum.find(
                  events_named([:phoenix, :endpoint, :stop]),
-                 &match?({_, _, %{route: "unmatched", status: 404}, _}, &1)
+                 &match?({_, _, %{status: 500}, _}, &1)
                )
              end,
              5_000
            )
-
-    assert [{_, %{query_time: q}, %{repo: "Lab.Repo", source: "users", command: "select"}, _} | _] =
-             events_named([:lab, :repo, :query])
-
-    assert is_float(q)
   end
+
+  # The lab stands in for Phoenix: every event a preset reads must look like the real one. For each
+  # such event, the preset's extractor runs on the lab's event and on the recorded events of a real
+  # Phoenix 1.7 app (../shared/fixtures/phoenix-1.7/events.etf); the fields it reads must come out
+  # with the same keys and types, and be known (not "unknown") wherever the real app's are; the
+  # lab's measurements must be ones the real event has.
+  test "the lab's events have the shapes of a real Phoenix 1.7 app's for every field a preset reads",
+       %{http_port: port} do
+    assert File.exists?(@recording),
+           "missing fixture #{@recording} (the recording of a real Phoenix app)"
+
+    recorded = @recording |> File.read!() |> :erlang.binary_to_term()
+
+    Lab.Faults.set(:controller_raise, true)
+    Lab.Traffic.get(port, "/users/7")
+    Lab.Faults.set(:controller_raise, false)
+
+    assert wait_until(
+             fn -> :ets.info(:lab_shape_capture, :size) == length(@shape_events) end,
+             15_000
+           ),
+           "the lab emitted only #{inspect(for {e, _, _} <- :ets.tab2list(:lab_shape_capture), do: e)}"
+
+    specs =
+      for preset <- [:phoenix, :live_view, :oban],
+          spec <- BeamExporter.Forwarder.Presets.specs(preset, []),
+          into: %{},
+          do: {spec.event, spec.extract}
+
+    # The lab's repo prefix is its own ([:lab, :repo]); the recording's is [:my_app, :repo].
+    real_name = fn
+      [:lab, :repo, :query] -> [:my_app, :repo, :query]
+      event -> event
+    end
+
+    extract_for = fn
+      [:lab, :repo, :query] -> &BeamExporter.Forwarder.Presets.ecto_query/1
+      event -> Map.fetch!(specs, event)
+    end
+
+    for event <- @shape_events do
+      [{^event, lab_measurements, lab_metadata}] = :ets.lookup(:lab_shape_capture, event)
+      extract = extract_for.(event)
+      real = for {e, m, meta, _} <- recorded, e == real_name.(event), do: {m, meta}
+      assert real != [], "no #{inspect(real_name.(event))} in the recording"
+
+      # The recorded event whose extraction knows the most fields.
+      {real_measurements, real_metadata} =
+        Enum.min_by(real, fn {_, meta} ->
+          Enum.count(extract.(meta), &(elem(&1, 1) == "unknown"))
+        end)
+
+      lab_fields = extract.(lab_metadata)
+      real_fields = extract.(real_metadata)
+
+      assert Map.keys(lab_fields) == Map.keys(real_fields),
+             "#{inspect(event)}: #{inspect(lab_fields)} vs #{inspect(real_fields)}"
+
+      for {key, real_value} <- real_fields do
+        lab_value = Map.fetch!(lab_fields, key)
+
+        assert type_of(lab_value) == type_of(real_value),
+               "#{inspect(event)} #{key}: #{inspect(lab_value)} vs #{inspect(real_value)}"
+
+        if real_value != "unknown",
+          do: assert(lab_value != "unknown", "#{inspect(event)} #{key} is unknown in the lab")
+      end
+
+      real_keys = real |> Enum.flat_map(fn {m, _} -> Map.keys(m) end) |> MapSet.new()
+      extra = MapSet.difference(MapSet.new(Map.keys(lab_measurements)), real_keys)
+
+      assert MapSet.size(extra) == 0,
+             "#{inspect(event)}: measurements #{inspect(MapSet.to_list(extra))} are not in the real event (#{inspect(Map.keys(real_measurements))})"
+    end
+  end
+
+  defp type_of(value) when is_binary(value), do: :binary
+  defp type_of(value) when is_boolean(value), do: :boolean
+  defp type_of(value) when is_integer(value), do: :integer
+  defp type_of(value) when is_float(value), do: :float
+  defp type_of(value) when is_atom(value), do: :atom
+  defp type_of(_value), do: :other
 
   test "the load client holds WebSocket connections that join and send LiveView events" do
     assert wait_until(

@@ -11,6 +11,7 @@ defmodule Lab.Faults do
   @table :lab_faults
   @names [
     :genserver_timeout,
+    :controller_raise,
     :websocket_disconnect,
     :mailbox_overflow,
     :memory_leak,

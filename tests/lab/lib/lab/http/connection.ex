@@ -1,9 +1,13 @@
 defmodule Lab.Http.Connection do
   @moduledoc """
-  Serves one HTTP request the way a Phoenix endpoint would instrument it: a
-  `[:phoenix, :endpoint]` span with a Plug.Conn-shaped `conn` (method, status, request path and
-  `private.phoenix_route`), a `[:phoenix, :router_dispatch]` span with the route template, and an
-  Ecto-shaped `[:lab, :repo, :query]` event for the pages that "query the database".
+  Serves one HTTP request the way a Phoenix 1.7 endpoint instruments it (the shapes are checked
+  against the recording of a real Phoenix app, test/lab/event_shape_test.exs): a
+  `[:phoenix, :endpoint]` span with a Plug.Conn-shaped `conn` (method, status, request path; the
+  route is not on the conn), a `[:phoenix, :router_dispatch]` span with the route template, an
+  Ecto-shaped `[:lab, :repo, :query]` event for the pages that "query the database". A
+  controller that raises ends the router span with `[:phoenix, :router_dispatch, :exception]`
+  (the conn from before the controller ran, the exception wrapped as Plug does) and the endpoint
+  answers 500. An unknown path has no router events, as with Phoenix's NoRouteError.
 
   A connection process never crashes (that would count as an application crash in the lab).
   """
@@ -32,18 +36,31 @@ defmodule Lab.Http.Connection do
       host: headers["host"],
       status: nil,
       params: params,
-      private: %{phoenix_route: route}
+      private: %{phoenix_endpoint: Lab.Endpoint}
     }
 
     if action == :websocket do
       WsSession.run(socket, headers)
     else
-      :telemetry.span([:phoenix, :endpoint], %{conn: conn}, fn ->
-        {status, body} = dispatch(action, route, conn)
-        conn = %{conn | status: status}
-        respond(socket, status, body)
-        {:ok, %{conn: conn, options: []}}
-      end)
+      # Plug.Telemetry's events, not a :telemetry.span: start with system_time, stop with duration.
+      start = System.monotonic_time()
+
+      :telemetry.execute([:phoenix, :endpoint, :start], %{system_time: System.system_time()}, %{
+        conn: conn,
+        options: []
+      })
+
+      {status, body} = dispatch(action, route, conn)
+      respond(socket, status, body)
+
+      :telemetry.execute(
+        [:phoenix, :endpoint, :stop],
+        %{duration: System.monotonic_time() - start},
+        %{
+          conn: %{conn | status: status},
+          options: []
+        }
+      )
     end
   end
 
@@ -51,17 +68,77 @@ defmodule Lab.Http.Connection do
 
   defp dispatch(action, route, conn) do
     meta = %{conn: conn, route: route, plug: Lab.PageController, plug_opts: action}
+    start = System.monotonic_time()
 
-    :telemetry.span([:phoenix, :router_dispatch], meta, fn ->
-      result = action(action, conn)
-      {result, Map.put(meta, :conn, %{conn | status: elem(result, 0)})}
-    end)
+    :telemetry.execute(
+      [:phoenix, :router_dispatch, :start],
+      %{system_time: System.system_time()},
+      meta
+    )
+
+    try do
+      action(action, conn)
+    catch
+      kind, reason ->
+        stacktrace = __STACKTRACE__
+        now = System.monotonic_time()
+
+        :telemetry.execute(
+          [:phoenix, :router_dispatch, :exception],
+          %{duration: now - start},
+          Map.merge(meta, %{
+            kind: kind,
+            reason: wrap(kind, reason, conn, stacktrace),
+            stacktrace: stacktrace
+          })
+        )
+
+        {500, "internal server error\n"}
+    else
+      {status, _body} = result ->
+        now = System.monotonic_time()
+
+        stop_conn = %{
+          conn
+          | status: status,
+            private:
+              Map.merge(conn.private, %{
+                phoenix_router: Lab.Http.Router,
+                phoenix_controller: Lab.PageController,
+                phoenix_action: action
+              })
+        }
+
+        :telemetry.execute([:phoenix, :router_dispatch, :stop], %{duration: now - start}, %{
+          meta
+          | conn: stop_conn
+        })
+
+        result
+    end
   end
+
+  # Plug.Conn.WrapperError as Plug builds it around what a plug raised (a plain map with its
+  # fields: the lab has no Plug).
+  defp wrap(:error, exception, conn, stacktrace),
+    do: %{
+      __struct__: Plug.Conn.WrapperError,
+      __exception__: true,
+      conn: conn,
+      kind: :error,
+      reason: exception,
+      stack: stacktrace
+    }
+
+  defp wrap(_kind, reason, _conn, _stacktrace), do: reason
 
   defp action(:home, _conn), do: {200, "beam lab\n"}
   defp action(:health, _conn), do: {200, "ok\n"}
 
   defp action(:user, conn) do
+    if Lab.Faults.on?(:controller_raise),
+      do: raise("lab fault controller_raise: user lookup failed")
+
     case query_user(conn.params["id"]) do
       [] -> {404, "no such user\n"}
       [{_, name}] -> {200, name <> "\n"}
@@ -159,6 +236,7 @@ defmodule Lab.Http.Connection do
 
   defp reason(200), do: "OK"
   defp reason(404), do: "Not Found"
+  defp reason(500), do: "Internal Server Error"
   defp reason(504), do: "Gateway Timeout"
   defp reason(_), do: "Status"
 end
