@@ -10,14 +10,18 @@ namespace beam_exporter::beam {
 // Phoenix 1.7 rewrites a joined channel's '$initial_call' to {UserChannel, join, 3} and labels
 // it {Phoenix.Channel, UserChannel, Topic}; LiveView does the same with mount/3 and
 // {Phoenix.LiveView, View, Topic}; older releases leave {Phoenix.Channel.Server | LiveView.Channel,
-// init, 1}. A Cowboy WebSocket waits in cowboy_websocket:loop/3 in its connection process. Bandit
-// runs HTTP and WebSocket connections in the same kind of process (Bandit.DelegatingHandler), so
-// no process attribute tells its WebSockets apart: there is no Bandit group (docs/metrics.md).
+// init, 1}. Both put their socket's transport process first in '$callers' (Phoenix.Channel.Server
+// on join, Phoenix.LiveView.Channel on mount), so phoenix_socket counts the WebSocket (or
+// long-poll) connections that host a channel or a LiveView, on Bandit as on Cowboy: Bandit runs
+// HTTP and WebSocket connections in the same kind of process, and nothing in the connection
+// process itself tells them apart. A Cowboy WebSocket also waits in cowboy_websocket:loop/3 in
+// its connection process, channels or not (docs/metrics.md).
 std::vector<ProcessGroup> DefaultProcessGroups() {
   return {
-      {"phoenix_channel", {"Elixir.Phoenix.Channel"}, {{"join", 3}}, {"Elixir.Phoenix.Channel.Server"}},
-      {"phoenix_live_view", {"Elixir.Phoenix.LiveView"}, {{"mount", 3}}, {"Elixir.Phoenix.LiveView.Channel"}},
-      {"cowboy_websocket", {}, {}, {"cowboy_websocket"}},
+      {"phoenix_channel", {"Elixir.Phoenix.Channel"}, {{"join", 3}}, {"Elixir.Phoenix.Channel.Server"}, {}},
+      {"phoenix_live_view", {"Elixir.Phoenix.LiveView"}, {{"mount", 3}}, {"Elixir.Phoenix.LiveView.Channel"}, {}},
+      {"phoenix_socket", {}, {}, {}, {"phoenix_channel", "phoenix_live_view"}},
+      {"cowboy_websocket", {}, {}, {"cowboy_websocket"}, {}},
   };
 }
 
@@ -93,9 +97,19 @@ BeamConfig ParseBeamConfig(ConfigMap& section) {
         g.initial_functions.push_back(std::move(parsed));
       }
       g.modules = group.GetStringList("modules", {});
+      g.hosts_of = group.GetStringList("hosts_of", {});
       if (g.name.empty()) group.Fail("name", "every process group needs a name");
-      if (g.modules.empty() && g.process_labels.empty() && g.initial_functions.empty()) {
-        group.Fail("modules", "list at least one module, process label or initial function");
+      bool matches = !g.modules.empty() || !g.process_labels.empty() || !g.initial_functions.empty();
+      if (!matches && g.hosts_of.empty()) {
+        group.Fail("modules", "list at least one module, process label or initial function, or hosts_of");
+      }
+      if (matches && !g.hosts_of.empty()) {
+        group.Fail("hosts_of", "a group either matches processes or counts the hosts of other groups, not both");
+      }
+      for (const std::string& member : g.hosts_of) {
+        bool known = false;
+        for (const ProcessGroup& earlier : c.process_groups) known = known || (earlier.name == member && earlier.hosts_of.empty());
+        if (!known) group.Fail("hosts_of", "'" + member + "' is not a process group that matches processes listed before this one");
       }
       if (!seen.insert(g.name).second) group.Fail("name", "duplicate process group '" + g.name + "'");
       group.CheckNoUnknownKeys();

@@ -20,6 +20,10 @@ struct ProcessGroup {
   std::vector<std::string> process_labels;  // the label, or the first element of a tuple label
   std::vector<std::pair<std::string, int>> initial_functions;  // {"join", 3} from "join/3"
   std::vector<std::string> modules;  // module names as Erlang spells them ("Elixir.Phoenix.Channel.Server")
+  // Instead of matching processes itself, the group counts the distinct processes that host the
+  // members of these groups: the first pid of each member's '$callers' (a Phoenix channel or
+  // LiveView process names its socket's transport there), whatever server runs the transport.
+  std::vector<std::string> hosts_of;
 };
 
 struct BeamConfig {

@@ -60,7 +60,7 @@ void EncodeGroupsArgs(std::chrono::milliseconds budget, const std::vector<Proces
   ei_x_encode_atom(x, "groups");
   ListHeader(groups.size(), x);
   for (const ProcessGroup& g : groups) {
-    ei_x_encode_tuple_header(x, 4);
+    ei_x_encode_tuple_header(x, 5);
     Binary(g.name, x);
     Binaries(g.modules, x);
     Binaries(g.process_labels, x);
@@ -71,6 +71,7 @@ void EncodeGroupsArgs(std::chrono::milliseconds budget, const std::vector<Proces
       ei_x_encode_long(x, arity);
     }
     ei_x_encode_empty_list(x);
+    Binaries(g.hosts_of, x);
   }
   ei_x_encode_empty_list(x);
   ei_x_encode_empty_list(x);

@@ -46,7 +46,7 @@ struct CollectRequest {
 void EncodeCollectArgs(const CollectRequest& request, RpcArgs* out);
 
 // beam_exporter_probe:groups/1's options: the pass's time budget and the groups as
-// [{Name, [Module], [Label], [{Function, Arity}]}].
+// [{Name, [Module], [Label], [{Function, Arity}], [HostsOfGroupName]}].
 void EncodeGroupsArgs(std::chrono::milliseconds budget, const std::vector<ProcessGroup>& groups, RpcArgs* out);
 
 }  // namespace beam_exporter::beam

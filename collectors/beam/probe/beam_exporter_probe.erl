@@ -75,7 +75,8 @@ collect(Opts) ->
 %% module), both items that wake every process, so the exporter asks for this only every few
 %% collections, and the pass stops when its time budget is spent (scanned < total in the
 %% reply) so that it always answers within the caller's RPC timeout.
-%% Opts: #{budget_ms => Ms, groups => [{NameBinary, [ModuleNameBinary]}]}
+%% Opts: #{budget_ms => Ms, groups => [{Name, [Module], [Label], [{Function, Arity}], [HostsOf]}]}
+%% (binaries).
 groups(Opts) ->
     T0 = erlang:monotonic_time(microsecond),
     Deadline = erlang:monotonic_time(millisecond) + maps:get(budget_ms, Opts, 1000),
@@ -134,14 +135,26 @@ scheduler_wall_time() ->
 %% ---------------------------------------------------------------------------------------
 %% processes
 
-%% #{{label, Tag} | {function, Name, Arity} | {module, Module} => GroupIndex}, plus the group
-%% names in order. Groups: [{Name, [Module], [Label], [{Function, Arity}]}] (binaries). Unknown
-%% atoms are skipped: if the atom does not exist, no process can carry it. A key listed by two
-%% groups belongs to the first.
+%% {Names, Matchers, Hosts}: the group names in order; #{{label, Tag} | {function, Name, Arity} |
+%% {module, Module} => GroupIndex}; and #{MemberGroupIndex => [HostGroupIndex]} for the groups
+%% that count the hosts of others. Groups: [{Name, [Module], [Label], [{Function, Arity}],
+%% [HostsOf]}] (binaries). Unknown atoms are skipped: if the atom does not exist, no process can
+%% carry it. A key listed by two groups belongs to the first.
 group_table(Groups) ->
     Names = [element(1, G) || G <- Groups],
+    Indexed = lists:zip(lists:seq(1, length(Names)), Names),
+    Hosts = lists:foldl(
+              fun({HostIndex, {_, _, _, _, HostsOf}}, Acc) ->
+                      lists:foldl(fun(Member, A) ->
+                                          case lists:keyfind(Member, 2, Indexed) of
+                                              {MemberIndex, _} -> maps:update_with(MemberIndex, fun(L) -> [HostIndex | L] end,
+                                                                                   [HostIndex], A);
+                                              false -> A
+                                          end
+                                  end, Acc, HostsOf)
+              end, #{}, lists:zip(lists:seq(1, length(Groups)), Groups)),
     {_, Matchers} =
-        lists:foldl(fun({_Name, Modules, Labels, Functions}, {Index, Acc0}) ->
+        lists:foldl(fun({_Name, Modules, Labels, Functions, _HostsOf}, {Index, Acc0}) ->
                             Acc1 = lists:foldl(fun(M, A) -> add_key(fun(Atom) -> {module, Atom} end, M, Index, A) end,
                                                Acc0, Modules),
                             Acc2 = lists:foldl(fun(L, A) -> add_key(fun(Atom) -> {label, Atom} end, L, Index, A) end,
@@ -151,7 +164,7 @@ group_table(Groups) ->
                                                end, Acc2, Functions),
                             {Index + 1, Acc3}
                     end, {1, #{}}, Groups),
-    {Names, Matchers}.
+    {Names, Matchers, Hosts}.
 
 add_key(MakeKey, Name, Index, Acc) ->
     try binary_to_existing_atom(Name, utf8) of
@@ -299,12 +312,19 @@ mailbox_row(Pid, Mql) ->
 
 %% One process_info call per process reading what it is: the module it was started from (the
 %% proc_lib '$initial_call' for GenServers and the like), the one it runs now, and its dictionary
-%% ('$initial_call', '$process_label').
-group_pass(_Pids, {GroupNames, Matchers}, _Deadline) when map_size(Matchers) =:= 0 ->
+%% ('$initial_call', '$process_label', '$callers'). A host group's count is the number of distinct
+%% hosts its members named (kept in Counts under {hosts, HostIndex} during the pass).
+group_pass(_Pids, {GroupNames, Matchers, _Hosts}, _Deadline) when map_size(Matchers) =:= 0 ->
     {[{Name, 0} || Name <- GroupNames], 0};
-group_pass(Pids, {GroupNames, Matchers}, Deadline) ->
-    {Counts, Scanned} = group_loop(Pids, Matchers, Deadline, #{}, 0),
-    Groups = [{Name, maps:get(I, Counts, 0)} || {I, Name} <- lists:zip(lists:seq(1, length(GroupNames)), GroupNames)],
+group_pass(Pids, {GroupNames, Matchers, Hosts}, Deadline) ->
+    {Counts, Scanned} = group_loop(Pids, {Matchers, Hosts}, Deadline, #{}, 0),
+    Count = fun(I) ->
+                    case maps:get({hosts, I}, Counts, undefined) of
+                        undefined -> maps:get(I, Counts, 0);
+                        HostSet -> map_size(HostSet)
+                    end
+            end,
+    Groups = [{Name, Count(I)} || {I, Name} <- lists:zip(lists:seq(1, length(GroupNames)), GroupNames)],
     {Groups, Scanned}.
 
 %% Checks the clock every 1024 processes.
@@ -328,7 +348,7 @@ group_step([Pid | Rest], Matchers, Deadline, Counts, Scanned) ->
 %% its label's tag (Phoenix labels a joined channel {Phoenix.Channel, UserChannel, Topic}), the
 %% function of its '$initial_call' (Phoenix rewrites it to {UserChannel, join, 3}), the module it
 %% was started from, the module it runs now.
-count_group([{initial_call, Initial}, {current_function, Current}, {dictionary, Dict}], Matchers, Counts) ->
+count_group([{initial_call, Initial}, {current_function, Current}, {dictionary, Dict}], {Matchers, Hosts}, Counts) ->
     DictInitial = case lists:keyfind('$initial_call', 1, Dict) of
                       {_, {_, _, _} = MFA} -> MFA;
                       _ -> undefined
@@ -345,7 +365,19 @@ count_group([{initial_call, Initial}, {current_function, Current}, {dictionary, 
             case Current of {CM, _, _} -> {module, CM}; _ -> none end],
     case first_match(Keys, Matchers) of
         none -> Counts;
-        I -> Counts#{I => maps:get(I, Counts, 0) + 1}
+        I -> add_host(maps:get(I, Hosts, []), Dict, Counts#{I => maps:get(I, Counts, 0) + 1})
+    end.
+
+%% The process's host: the first of its '$callers' (Phoenix puts the socket's transport there).
+add_host([], _Dict, Counts) ->
+    Counts;
+add_host(HostGroups, Dict, Counts) ->
+    case lists:keyfind('$callers', 1, Dict) of
+        {_, [Host | _]} when is_pid(Host) ->
+            lists:foldl(fun(H, C) -> C#{{hosts, H} => (maps:get({hosts, H}, C, #{}))#{Host => true}} end,
+                        Counts, HostGroups);
+        _ ->
+            Counts
     end.
 
 label_key({_, Label}) when is_tuple(Label), tuple_size(Label) > 0 -> {label, element(1, Label)};

@@ -263,7 +263,7 @@ class Bench {
     size_t bytes = 0;
     for (int i = 0; i < o_.runs; ++i) {
       RpcArgs a;
-      EncodeGroupsArgs(milliseconds(600000), {{"sleepers", {}, {}, {"timer"}}}, &a);
+      EncodeGroupsArgs(milliseconds(600000), {{"sleepers", {}, {}, {"timer"}, {}}}, &a);
       double r0 = RuntimeMs();
       auto t0 = Clock::now();
       Call(kProbeModule, "groups", a, &bytes);

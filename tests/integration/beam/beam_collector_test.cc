@@ -174,17 +174,23 @@ TEST(BeamCollectorIntegrationTest, MemoryRankingFindsTheLargestProcessesAndKeeps
 // look for, with the dictionary entries Phoenix and LiveView write (read from their sources, see
 // DefaultProcessGroups): a joined Phoenix 1.7 channel (label and join/3), an older channel server
 // (start module), a LiveView 0.20 (mount/3 only) and a labelled LiveView; plus a plain GenServer.
-TEST(BeamCollectorIntegrationTest, DefaultGroupsCountPhoenixChannelsAndLiveViewsOfOldAndNewReleases) {
+// Each channel and LiveView names its socket's transport first in '$callers', as Phoenix does:
+// two transports (stand-ins for Bandit or Cowboy connection processes) host them.
+TEST(BeamCollectorIntegrationTest, DefaultGroupsCountPhoenixChannelsLiveViewsAndTheirSockets) {
   ErlangNode node;
   node.Eval(
       "Hold = fun() -> receive stop -> ok end end,"
-      "proc_lib:spawn(fun() -> put('$initial_call', {'Elixir.MyAppWeb.RoomChannel', join, 3}),"
+      "T1 = spawn(Hold), T2 = spawn(Hold),"
+      "proc_lib:spawn(fun() -> put('$initial_call', {'Elixir.MyAppWeb.RoomChannel', join, 3}), put('$callers', [T1]),"
       "  put('$process_label', {'Elixir.Phoenix.Channel', 'Elixir.MyAppWeb.RoomChannel', <<\"room:1\">>}), Hold() end),"
-      "proc_lib:spawn(fun() -> put('$initial_call', {'Elixir.Phoenix.Channel.Server', init, 1}), Hold() end),"
-      "proc_lib:spawn(fun() -> put('$initial_call', {'Elixir.MyAppWeb.PageLive', mount, 3}), Hold() end),"
-      "proc_lib:spawn(fun() -> put('$initial_call', {'Elixir.MyAppWeb.PageLive', mount, 3}),"
+      "proc_lib:spawn(fun() -> put('$initial_call', {'Elixir.Phoenix.Channel.Server', init, 1}), put('$callers', [T1]),"
+      "  Hold() end),"
+      "proc_lib:spawn(fun() -> put('$initial_call', {'Elixir.MyAppWeb.PageLive', mount, 3}), put('$callers', [T2]),"
+      "  Hold() end),"
+      "proc_lib:spawn(fun() -> put('$initial_call', {'Elixir.MyAppWeb.PageLive', mount, 3}), put('$callers', [T2]),"
       "  put('$process_label', {'Elixir.Phoenix.LiveView', 'Elixir.MyAppWeb.PageLive', <<\"lv:1\">>}), Hold() end),"
-      "proc_lib:spawn(fun() -> put('$initial_call', {'Elixir.MyApp.Worker', init, 1}), Hold() end), ok.");
+      "proc_lib:spawn(fun() -> put('$initial_call', {'Elixir.MyApp.Worker', init, 1}), put('$callers', [self()]),"
+      "  Hold() end), ok.");
 
   Exporter e(Config(node.name(), node.cookie_file(), "    groups_every: 1\n"));
   ASSERT_TRUE(e.ready()) << e.process().Output();
@@ -192,6 +198,7 @@ TEST(BeamCollectorIntegrationTest, DefaultGroupsCountPhoenixChannelsAndLiveViews
   EXPECT_TRUE(e.WaitFor("erlang_vm_process_group_processes{" + n + ",group=\"phoenix_channel\"}", 2)) << e.Metrics();
   std::string m = e.Metrics();
   EXPECT_EQ(SampleValue(m, "erlang_vm_process_group_processes{" + n + ",group=\"phoenix_live_view\"}"), 2) << m;
+  EXPECT_EQ(SampleValue(m, "erlang_vm_process_group_processes{" + n + ",group=\"phoenix_socket\"}"), 2) << m;
   EXPECT_EQ(SampleValue(m, "erlang_vm_process_group_processes{" + n + ",group=\"cowboy_websocket\"}"), 0) << m;
   EXPECT_EQ(SampleValue(m, "beam_exporter_beam_groups_coverage_ratio{" + n + "}"), 1) << m;
 }

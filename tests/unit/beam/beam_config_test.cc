@@ -79,18 +79,21 @@ process_groups:
 }
 
 // The defaults follow how Phoenix, LiveView and Cowboy processes look from outside (see
-// DefaultProcessGroups); Bandit has no group because nothing tells its WebSockets apart.
+// DefaultProcessGroups); sockets (Bandit or Cowboy) are counted as the hosts of channels and
+// LiveViews, because nothing in a Bandit connection process tells a WebSocket apart.
 TEST(BeamConfigTest, DefaultGroupsMatchPhoenixLabelsAndRewrittenInitialCalls) {
   ConfigMap m = Section("node: app@127.0.0.1\n");
   BeamConfig c = ParseBeamConfig(m);
-  ASSERT_EQ(c.process_groups.size(), 3u);
+  ASSERT_EQ(c.process_groups.size(), 4u);
   EXPECT_EQ(c.process_groups[0].name, "phoenix_channel");
   EXPECT_EQ(c.process_groups[0].process_labels, std::vector<std::string>{"Elixir.Phoenix.Channel"});
   EXPECT_EQ(c.process_groups[0].initial_functions, (std::vector<std::pair<std::string, int>>{{"join", 3}}));
   EXPECT_EQ(c.process_groups[1].name, "phoenix_live_view");
   EXPECT_EQ(c.process_groups[1].initial_functions, (std::vector<std::pair<std::string, int>>{{"mount", 3}}));
-  EXPECT_EQ(c.process_groups[2].name, "cowboy_websocket");
-  EXPECT_EQ(c.process_groups[2].modules, std::vector<std::string>{"cowboy_websocket"});
+  EXPECT_EQ(c.process_groups[2].name, "phoenix_socket");
+  EXPECT_EQ(c.process_groups[2].hosts_of, (std::vector<std::string>{"phoenix_channel", "phoenix_live_view"}));
+  EXPECT_EQ(c.process_groups[3].name, "cowboy_websocket");
+  EXPECT_EQ(c.process_groups[3].modules, std::vector<std::string>{"cowboy_websocket"});
 }
 
 TEST(BeamConfigTest, RejectsBadValuesNamingKeyAndLine) {
@@ -103,6 +106,12 @@ TEST(BeamConfigTest, RejectsBadValuesNamingKeyAndLine) {
   EXPECT_NE(ErrorOf("groups_cpu_budget: 2").find("out of range"), std::string::npos);
   EXPECT_NE(ErrorOf("intervall: 5s").find("intervall"), std::string::npos);
   EXPECT_NE(ErrorOf("process_groups:\n  - name: x\n").find("at least one module"), std::string::npos);
+  EXPECT_NE(ErrorOf("process_groups:\n  - {name: s, hosts_of: [ch]}\n  - {name: ch, modules: [m]}\n")
+                .find("'ch' is not a process group that matches processes listed before"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("process_groups:\n  - {name: ch, modules: [m]}\n  - {name: s, modules: [n], hosts_of: [ch]}\n")
+                .find("not both"),
+            std::string::npos);
   for (const char* bad : {"join", "/3", "join/", "join/x", "join/256", "join/1000"}) {
     EXPECT_NE(ErrorOf(std::string("process_groups:\n  - {name: x, initial_functions: [") + bad + "]}")
                   .find("expected name/arity"),

@@ -69,8 +69,9 @@ TEST(ProbeArgsTest, CollectArgsCarryTheSliceAndThePreviousRowsEvenWhenThereAreNo
 }
 
 TEST(ProbeArgsTest, GroupsArgsKeepEveryMatcherListAlsoWhenEmpty) {
-  std::vector<ProcessGroup> groups = {{"phoenix_channel", {"Elixir.Phoenix.Channel"}, {{"join", 3}}, {}},
-                                      {"cowboy_websocket", {}, {}, {"cowboy_websocket"}}};
+  std::vector<ProcessGroup> groups = {{"phoenix_channel", {"Elixir.Phoenix.Channel"}, {{"join", 3}}, {}, {}},
+                                      {"cowboy_websocket", {}, {}, {"cowboy_websocket"}, {}},
+                                      {"phoenix_socket", {}, {}, {}, {"phoenix_channel"}}};
   RpcArgs args;
   EncodeGroupsArgs(std::chrono::milliseconds(2000), groups, &args);
   Term t = Decoded(args);
@@ -78,10 +79,10 @@ TEST(ProbeArgsTest, GroupsArgsKeepEveryMatcherListAlsoWhenEmpty) {
   int64_t budget = 0;
   EXPECT_TRUE(MapValue(t.items[0], "budget_ms").AsInt(&budget) && budget == 2000);
   const Term& list = MapValue(t.items[0], "groups");
-  ASSERT_EQ(list.items.size(), 2u);
+  ASSERT_EQ(list.items.size(), 3u);
   const Term& channel = list.items[0];
   ASSERT_EQ(channel.kind, Term::Kind::kTuple);
-  ASSERT_EQ(channel.items.size(), 4u);  // {Name, [Module], [Label], [{Function, Arity}]}
+  ASSERT_EQ(channel.items.size(), 5u);  // {Name, [Module], [Label], [{Function, Arity}], [HostsOf]}
   EXPECT_EQ(channel.items[0].text, "phoenix_channel");
   EXPECT_TRUE(channel.items[1].items.empty());
   ASSERT_EQ(channel.items[2].items.size(), 1u);
@@ -90,12 +91,17 @@ TEST(ProbeArgsTest, GroupsArgsKeepEveryMatcherListAlsoWhenEmpty) {
   int64_t arity = 0;
   EXPECT_EQ(channel.items[3].items[0].items[0].text, "join");
   EXPECT_TRUE(channel.items[3].items[0].items[1].AsInt(&arity) && arity == 3);
+  EXPECT_TRUE(channel.items[4].items.empty());
   const Term& cowboy = list.items[1];
-  ASSERT_EQ(cowboy.items.size(), 4u);
+  ASSERT_EQ(cowboy.items.size(), 5u);
   ASSERT_EQ(cowboy.items[1].items.size(), 1u);
   EXPECT_EQ(cowboy.items[1].items[0].text, "cowboy_websocket");
   EXPECT_TRUE(cowboy.items[2].items.empty());
   EXPECT_TRUE(cowboy.items[3].items.empty());
+  const Term& socket = list.items[2];
+  ASSERT_EQ(socket.items.size(), 5u);
+  ASSERT_EQ(socket.items[4].items.size(), 1u);
+  EXPECT_EQ(socket.items[4].items[0].text, "phoenix_channel");
 }
 
 }  // namespace
