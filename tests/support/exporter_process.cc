@@ -34,4 +34,12 @@ bool ExporterProcess::WaitForSeries(const std::vector<std::string>& series, mill
   }, timeout);
 }
 
+ExporterProcess::Options ShippedConfigTelemetryOnly(int udp_port) {
+  return {{"--config.file=" + std::string(kSourceDir) + "/config/beam_exporter.yml", "--no-collector.beam",
+           "--telemetry.listen-udp=127.0.0.1:" + std::to_string(udp_port)},
+          {},
+          "",
+          true};
+}
+
 }  // namespace beam_exporter::testing

@@ -45,4 +45,8 @@ class ExporterProcess {
   std::unique_ptr<Subprocess> process_;
 };
 
+// The shipped default configuration (config/beam_exporter.yml) with the telemetry collector alone,
+// receiving on 127.0.0.1:udp_port.
+ExporterProcess::Options ShippedConfigTelemetryOnly(int udp_port);
+
 }  // namespace beam_exporter::testing

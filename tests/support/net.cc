@@ -153,4 +153,18 @@ double SampleValue(const std::string& exposition, const std::string& series) {
   return std::nan("");
 }
 
+double SampleSum(const std::string& exposition, const std::string& name, const std::string& label_part) {
+  double sum = 0;
+  std::istringstream in(exposition);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(name + "{", 0) != 0) continue;
+    size_t close = line.find("} ", name.size());
+    if (close == std::string::npos || line.substr(name.size(), close - name.size()).find(label_part) == std::string::npos) {
+      continue;
+    }
+    sum += std::strtod(line.c_str() + close + 2, nullptr);
+  }
+  return sum;
+}
+
 }  // namespace beam_exporter::testing

@@ -38,4 +38,8 @@ bool WaitUntil(const std::function<bool()>& ready, std::chrono::milliseconds tim
 // match `series` exactly as written (e.g. `beam_up` or `x{a="b"}`), or NaN when absent.
 double SampleValue(const std::string& exposition, const std::string& series);
 
+// The sum of the samples of `name` (exactly that name, with labels) whose label block contains
+// `label_part` (e.g. `status="5`); 0 when there are none.
+double SampleSum(const std::string& exposition, const std::string& name, const std::string& label_part = "");
+
 }  // namespace beam_exporter::testing

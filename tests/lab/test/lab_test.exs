@@ -58,25 +58,15 @@ defmodule LabTest do
     assert {:ok, 200} = Lab.Traffic.get(port, "/users/7")
     assert {:ok, 404} = Lab.Traffic.get(port, "/no/such/page")
 
-    assert wait_until(
-             fn ->
-               Enum.find(
-                 events_named([:phoenix, :router_dispatch, :stop]),
-                 &match?({_, _, %{route: "/users/:id", status: 200, method: "GET"}, _}, &1)
-               )
-             end,
-             5_000
+    assert wait_for_event(
+             [:phoenix, :router_dispatch, :stop],
+             &match?({_, _, %{route: "/users/:id", status: 200, method: "GET"}, _}, &1)
            )
 
     # An unknown path: a 404 from the endpoint, and no router event (Phoenix's NoRouteError).
-    assert wait_until(
-             fn ->
-               Enum.find(
-                 events_named([:phoenix, :endpoint, :stop]),
-                 &match?({_, _, %{method: "GET", status: 404}, _}, &1)
-               )
-             end,
-             5_000
+    assert wait_for_event(
+             [:phoenix, :endpoint, :stop],
+             &match?({_, _, %{method: "GET", status: 404}, _}, &1)
            )
 
     refute Enum.find(
@@ -97,29 +87,18 @@ defmodule LabTest do
     Lab.Faults.set(:controller_raise, false)
     assert {:ok, 200} = Lab.Traffic.get(port, "/users/7")
 
-    assert wait_until(
-             fn ->
-               Enum.find(
-                 events_named([:phoenix, :router_dispatch, :exception]),
-                 &match?(
-                   {_, %{duration: _, count: 1},
-                    %{route: "/users/:id", status: 500, kind: "error", reason: "RuntimeError"},
-                    _},
-                   &1
-                 )
-               )
-             end,
-             5_000
+    assert wait_for_event(
+             [:phoenix, :router_dispatch, :exception],
+             &match?(
+               {_, %{duration: _, count: 1},
+                %{route: "/users/:id", status: 500, kind: "error", reason: "RuntimeError"}, _},
+               &1
+             )
            )
 
-    assert wait_until(
-             fn ->
-               Enum.find(
-                 events_named([:phoenix, :endpoint, :stop]),
-                 &match?({_, _, %{status: 500}, _}, &1)
-               )
-             end,
-             5_000
+    assert wait_for_event(
+             [:phoenix, :endpoint, :stop],
+             &match?({_, _, %{status: 500}, _}, &1)
            )
   end
 

@@ -47,6 +47,10 @@ defmodule Lab.TestHelpers do
 
   def events_named(name), do: for({^name, _, _, _} = e <- Lab.TestSink.events(), do: e)
 
+  @doc "Waits up to `timeout_ms` for a forwarded event `name` for which `matches?` is true."
+  def wait_for_event(name, matches?, timeout_ms \\ 5_000),
+    do: wait_until(fn -> Enum.find(events_named(name), matches?) end, timeout_ms)
+
   def free_tcp_port do
     {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
     {:ok, port} = :inet.port(socket)
