@@ -22,11 +22,27 @@ std::string TempLogPath() {
   return path;
 }
 
+// A test that needs a tool the machine lacks fails at once, naming it, instead of waiting for
+// a process that could never start (gtest reports the exception as the test's failure).
+void RequireExecutable(const std::string& program) {
+  if (program.find('/') != std::string::npos) {
+    if (access(program.c_str(), X_OK) != 0) throw std::runtime_error("cannot execute " + program);
+    return;
+  }
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path != nullptr ? path : "");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    if (!dir.empty() && access((dir + "/" + program).c_str(), X_OK) == 0) return;
+  }
+  throw std::runtime_error("'" + program + "' is not installed (not found in PATH); scripts/install-deps installs it");
+}
+
 }  // namespace
 
 Subprocess::Subprocess(std::vector<std::string> argv, std::map<std::string, std::string> env,
                        std::string log_path, std::string stdin_path)
     : log_path_(log_path.empty() ? TempLogPath() : std::move(log_path)) {
+  RequireExecutable(argv.at(0));
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {

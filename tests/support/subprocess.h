@@ -14,7 +14,8 @@ namespace beam_exporter::testing {
 
 class Subprocess {
  public:
-  // argv[0] is looked up in PATH. `env` entries are added to (or override) the environment.
+  // argv[0] is looked up in PATH; when it is not there (or not executable) the constructor throws,
+  // naming it. `env` entries are added to (or override) the environment.
   // `stdin_path` (default /dev/null) is opened as the child's standard input.
   Subprocess(std::vector<std::string> argv, std::map<std::string, std::string> env = {},
              std::string log_path = "", std::string stdin_path = "/dev/null");
