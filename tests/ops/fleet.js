@@ -123,7 +123,7 @@ const FAULT_TRAFFIC = [
 const erlBinary = (s) => `<<"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}">>`;
 const erlTraffic = (lines) => `[${lines.map(([every, count, l]) => `{${every}, ${count}, ${erlBinary(l)}}`).join(', ')}]`;
 
-function faultyRules(dir) {
+function shortenedRules(dir) {
   fs.mkdirSync(dir, { recursive: true });
   return lib.listFiles(lib.RULES_DIR, '.yml').map((file) => {
     const doc = lib.loadYaml(file);
@@ -226,7 +226,7 @@ class Fleet {
     this.promPort = await freePort();
     fs.writeFileSync(path.join(this.tmp, 'prometheus.yml'), lib.yaml.dump({
       global: { scrape_interval: '1s', evaluation_interval: '1s' },
-      rule_files: faultyRules(path.join(this.tmp, 'rules')),
+      rule_files: shortenedRules(path.join(this.tmp, 'rules')),
       scrape_configs: [
         { job_name: 'podMonitor/beam-exporter', file_sd_configs: [{ files: [path.join(this.tmp, 'pods.json')], refresh_interval: '1s' }] },
         { job_name: 'kube-state-metrics', honor_labels: true, static_configs: [{ targets: [`127.0.0.1:${this.ksm.address().port}`] }] },
