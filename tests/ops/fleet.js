@@ -273,4 +273,16 @@ class Fleet {
   }
 }
 
-module.exports = { Fleet, FAULTY, QUIET, REPLICAS, sleep, waitFor, httpGet };
+// Runs `check(fleet)` (which returns a lib.Failures) on a fleet of the binary given as the first
+// argument, stops the fleet whatever happens, prints the logs on an error, and exits accordingly.
+function runOnFleet(check) {
+  const fleet = new Fleet(process.argv[2]);
+  check(fleet).then((f) => { fleet.down(); f.finish(); }, (e) => {
+    console.error(e.stack || e);
+    console.error(fleet.logs());
+    fleet.down();
+    process.exit(1);
+  });
+}
+
+module.exports = { Fleet, runOnFleet, FAULTY, QUIET, REPLICAS, sleep, waitFor, httpGet };

@@ -11,7 +11,7 @@
 'use strict';
 
 const lib = require('./lib');
-const { Fleet, FAULTY, QUIET, waitFor, sleep } = require('./fleet');
+const { runOnFleet, FAULTY, QUIET, waitFor, sleep } = require('./fleet');
 
 // The alerts the faulty replica's faults raise (fleet.js breakFaulty and FAULT_TRAFFIC).
 const EXPECTED = [
@@ -84,10 +84,4 @@ async function main(fleet) {
   return f;
 }
 
-const fleet = new Fleet(process.argv[2]);
-main(fleet).then((f) => { fleet.down(); f.finish(); }, (e) => {
-  console.error(e.stack || e);
-  console.error(fleet.logs());
-  fleet.down();
-  process.exit(1);
-});
+runOnFleet(main);

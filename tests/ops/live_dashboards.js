@@ -14,7 +14,7 @@
 'use strict';
 
 const lib = require('./lib');
-const { Fleet, FAULTY, REPLICAS, sleep } = require('./fleet');
+const { runOnFleet, FAULTY, REPLICAS, sleep } = require('./fleet');
 
 const RATE_INTERVAL = '15s';
 // Panels that aggregate over pods on purpose, by title.
@@ -83,10 +83,4 @@ async function main(fleet) {
   return f;
 }
 
-const fleet = new Fleet(process.argv[2]);
-main(fleet).then((f) => { fleet.down(); f.finish(); }, (e) => {
-  console.error(e.stack || e);
-  console.error(fleet.logs());
-  fleet.down();
-  process.exit(1);
-});
+runOnFleet(main);
