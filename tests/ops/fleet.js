@@ -172,7 +172,7 @@ class Fleet {
     fs.mkdirSync(etc);
     fs.symlinkSync(path.join(lib.ROOT, 'config', 'mappings'), path.join(etc, 'mappings'));
     // The image's configuration, collecting every second, and a small series limit that the
-    // faulty replica's burst of new routes exceeds.
+    // faulty replica's joins to 50 channels exceed.
     const config = lib.loadYaml(path.join(lib.ROOT, 'deploy', 'image', 'beam_exporter.yml'));
     config.collectors.beam = { interval: '1s', rpc_timeout: '500ms', groups_every: 1 };
     config.collectors.telemetry.series_limit_per_metric = 40;
