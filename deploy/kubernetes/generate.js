@@ -3,7 +3,10 @@
 //   monitoring/prometheus-rule.yaml   PrometheusRule whose spec.groups are the groups of
 //                                     deploy/prometheus/rules/*.yml, in file order;
 //   grafana-dashboards/*.yaml         one ConfigMap per grafana/dashboards/*.json, labelled
-//                                     grafana_dashboard: "1" for the Grafana sidecar.
+//                                     grafana_dashboard: "1" for the Grafana chart's dashboard
+//                                     sidecar, annotated grafana_folder: BEAM (its folderAnnotation).
+// Both belong to the monitoring package (monitoring/kustomization.yaml), installed once per
+// cluster in the namespace of kube-prometheus-stack; docs/kubernetes.md has the Helm values.
 // Usage: node deploy/kubernetes/generate.js [--out DIR] [--runbook-base URL]
 // tests/ops/check_kubernetes.js fails when the committed files differ from this output.
 // Plain text transformations (YAML is indented, JSON embedded as a literal block), so the
@@ -38,8 +41,9 @@ function groupLines(file) {
 
 function prometheusRule(runbookBase) {
   const groups = sorted(RULES_DIR, '.yml').map((f) => `    # from deploy/prometheus/rules/${f}\n${indent(groupLines(path.join(RULES_DIR, f)), 2)}`);
-  const text = `${HEADER}# Source: deploy/prometheus/rules/*.yml. Prometheus selects PrometheusRules through its
-# ruleSelector; kube-prometheus-stack wants its release label: set \`release\` to yours.
+  const text = `${HEADER}# Source: deploy/prometheus/rules/*.yml. Install once per cluster (../monitoring). Prometheus
+# selects PrometheusRules through its ruleSelector; kube-prometheus-stack wants its release label:
+# set \`release\` to yours.
 apiVersion: monitoring.coreos.com/v1
 kind: PrometheusRule
 metadata:
@@ -59,6 +63,9 @@ function dashboardConfigMap(file) {
   const name = `beam-exporter-dashboard-${path.basename(file, '.json')}`;
   const json = fs.readFileSync(path.join(DASHBOARDS_DIR, file), 'utf8').replace(/\s+$/, '');
   return `${HEADER}# Source: grafana/dashboards/${file}
+# For the Grafana chart's dashboard sidecar: label grafana_dashboard "1" (sidecar.dashboards.label
+# and labelValue), folder from the annotation when sidecar.dashboards.folderAnnotation is
+# grafana_folder and provider.foldersFromFilesStructure is true (docs/kubernetes.md).
 apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -92,7 +99,8 @@ function main() {
     fs.writeFileSync(path.join(out, 'grafana-dashboards', yamlName), dashboardConfigMap(file));
     resources.push(yamlName);
   }
-  fs.writeFileSync(path.join(out, 'grafana-dashboards', 'kustomization.yaml'), `${HEADER}# One ConfigMap per dashboard, for the Grafana sidecar (label grafana_dashboard: "1").
+  fs.writeFileSync(path.join(out, 'grafana-dashboards', 'kustomization.yaml'), `${HEADER}# One ConfigMap per dashboard, for the Grafana sidecar (label grafana_dashboard: "1"); part of
+# the monitoring package (../monitoring), installed once per cluster.
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:

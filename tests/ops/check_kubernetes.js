@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // Checks of deploy/kubernetes. Usage: check_kubernetes.js render|validate|generated|scrape-config
-//   render:    every overlay renders (kustomize_lite, and `kubectl kustomize` too where kubectl
-//              exists: the two outputs must be the same objects);
+//   render:    the monitoring package and every overlay render (kustomize_lite, and `kubectl
+//              kustomize` too where kubectl exists: the two outputs must be the same objects);
 //   validate:  every rendered object validates against the Kubernetes OpenAPI schemas and the
-//              prometheus-operator CRD schemas (kubernetes-models), plus explicit assertions on
-//              the sidecar, probes, securityContext, cookie, ports, PodMonitor and NetworkPolicy;
+//              prometheus-operator CRD schemas (kubernetes-models), plus explicit assertions: the
+//              monitoring package holds the rules and dashboards (labelled for the Grafana
+//              sidecar) and the overlays do not; in every overlay, among them the Components
+//              applied to another app's plain Deployment (overlays/existing-app), the Pod has
+//              everything the sidecar needs: sidecar shape, probes, securityContext, cookie,
+//              distribution env, a writable RELEASE_TMP, ports, PodMonitor and NetworkPolicy;
 //   generated: the committed PrometheusRule and dashboard ConfigMaps equal generate.js' output,
 //              contain exactly the rules of deploy/prometheus/rules/*.yml and the dashboards' JSON.
 'use strict';
@@ -17,6 +21,8 @@ const kustomize = require('./kustomize_lite');
 
 const K8S_DIR = path.join(lib.ROOT, 'deploy', 'kubernetes');
 const OVERLAYS = fs.readdirSync(path.join(K8S_DIR, 'overlays')).sort();
+// Everything that is rendered: the package installed once per cluster, then the per-app overlays.
+const PACKAGES = ['monitoring', ...OVERLAYS.map((o) => `overlays/${o}`)];
 const key = (o) => `${o.apiVersion} ${o.kind} ${(o.metadata && o.metadata.namespace) || ''}/${o.metadata && o.metadata.name}`;
 
 function kubectlPath() {
@@ -30,9 +36,9 @@ function kubectlPath() {
 function render() {
   const f = new lib.Failures('kubernetes render');
   const kubectl = kubectlPath();
-  f.check(OVERLAYS.length >= 3, `expected at least 3 overlays, found ${OVERLAYS}`);
-  for (const overlay of OVERLAYS) {
-    const dir = path.join(K8S_DIR, 'overlays', overlay);
+  f.check(OVERLAYS.length >= 4, `expected at least 4 overlays, found ${OVERLAYS}`);
+  for (const overlay of PACKAGES) {
+    const dir = path.join(K8S_DIR, overlay);
     let ours = [];
     try {
       ours = kustomize.render(dir);
@@ -68,28 +74,48 @@ async function validate() {
     'networking.k8s.io/v1 NetworkPolicy': net.NetworkPolicy,
     'monitoring.coreos.com/v1 PodMonitor': mon.PodMonitor, 'monitoring.coreos.com/v1 PrometheusRule': mon.PrometheusRule,
   };
-  for (const overlay of OVERLAYS) {
-    const objects = kustomize.render(path.join(K8S_DIR, 'overlays', overlay));
+  for (const overlay of PACKAGES) {
+    const objects = kustomize.render(path.join(K8S_DIR, overlay));
     for (const o of objects) {
       const Model = models[`${o.apiVersion} ${o.kind}`];
       f.check(Model, `${overlay}: no schema for ${o.apiVersion} ${o.kind}`);
       if (!Model) continue;
       try { new Model(o).validate(); f.check(true, ''); } catch (e) { f.check(false, `${overlay}: ${key(o)} fails its schema: ${e.message}`); }
     }
-    assertions(f, overlay, objects);
+    if (overlay === 'monitoring') monitoringAssertions(f, objects);
+    else assertions(f, overlay.replace('overlays/', ''), objects);
   }
   f.finish();
 }
 
+// The package installed once per cluster: the rules and one ConfigMap per dashboard, in the
+// namespace of kube-prometheus-stack, labelled and annotated for Grafana's dashboard sidecar.
+function monitoringAssertions(f, objects) {
+  const rules = objects.filter((o) => o.kind === 'PrometheusRule');
+  const dashboards = objects.filter((o) => o.kind === 'ConfigMap');
+  f.check(rules.length === 1 && rules[0].metadata.labels.release, 'monitoring: one PrometheusRule with a release label');
+  f.check(dashboards.length === lib.listFiles(lib.DASHBOARDS_DIR, '.json').length, 'monitoring: one dashboard ConfigMap per dashboard');
+  for (const cm of dashboards) {
+    f.check(cm.metadata.labels.grafana_dashboard === '1' && cm.metadata.annotations.grafana_folder, `monitoring: ConfigMap ${cm.metadata.name} needs label grafana_dashboard "1" and annotation grafana_folder`);
+  }
+  f.check(objects.every((o) => o.metadata.namespace === 'monitoring'), 'monitoring: every object in namespace monitoring');
+  f.check(objects.length === rules.length + dashboards.length, 'monitoring: nothing but the rules and the dashboards');
+}
+
 function assertions(f, overlay, objects) {
   const only = (kind) => objects.filter((o) => o.kind === kind);
-  const [deployment] = only('Deployment');
+  // Installed once per cluster, never with an app: a second app would duplicate them.
+  f.check(only('PrometheusRule').length === 0 && only('ConfigMap').every((c) => !(c.metadata.labels || {}).grafana_dashboard), `${overlay}: rules and dashboards belong to the monitoring package, not to an app`);
+  const deployments = only('Deployment');
+  f.check(deployments.length === 1, `${overlay}: expected one Deployment`);
+  const [deployment] = deployments;
   const pod = deployment.spec.template;
   const spec = pod.spec;
   const legacy = overlay === 'legacy-sidecar';
   const where = `${overlay}: Deployment ${deployment.metadata.name}`;
   const exporter = (legacy ? spec.containers : spec.initContainers || []).find((c) => c.name === 'beam-exporter');
-  const app = spec.containers.find((c) => c.name === 'app');
+  // The app container is the first one (the sidecar Component appends to it).
+  const app = spec.containers[0] && spec.containers[0].name !== 'beam-exporter' ? spec.containers[0] : undefined;
   f.check(exporter, `${where}: beam-exporter is not ${legacy ? 'a regular container' : 'an init container'}`);
   f.check(app, `${where}: no app container`);
   if (!exporter || !app) return;
@@ -102,6 +128,7 @@ function assertions(f, overlay, objects) {
   f.check(spec.securityContext.runAsNonRoot === true && spec.securityContext.seccompProfile.type === 'RuntimeDefault', `${where}: pod must run as non-root with seccomp RuntimeDefault`);
   for (const c of [exporter, app]) {
     const sc = c.securityContext || {};
+    f.check(!(c.env || []).some((e) => e.value && /cookie/i.test(e.name)), `${where}: container ${c.name} has a literal cookie`);
     f.check(sc.allowPrivilegeEscalation === false && sc.readOnlyRootFilesystem === true && sc.privileged === false && sc.runAsNonRoot === true, `${where}: container ${c.name} securityContext not restrictive`);
     f.check(sc.capabilities && isDeepStrictEqual(sc.capabilities.drop, ['ALL']) && !sc.capabilities.add, `${where}: container ${c.name} must drop ALL capabilities`);
   }
@@ -128,6 +155,10 @@ function assertions(f, overlay, objects) {
   f.check(cookieRef && volume && volume.secret && volume.secret.secretName === cookieRef.name, `${where}: the cookie file must come from the app's RELEASE_COOKIE Secret`);
   f.check(volume && volume.secret.items.some((i) => i.key === cookieRef.key && flags['--beam.cookie-file'] === `${mount.mountPath}/${i.path}`), `${where}: the cookie file must be the Secret key the app reads`);
   f.check(mount && mount.readOnly === true, `${where}: the cookie volume must be mounted read-only`);
+  // The root filesystem is read-only: the release writes its tmp directory to an emptyDir.
+  const tmp = env.RELEASE_TMP && (app.volumeMounts || []).find((m) => m.mountPath === env.RELEASE_TMP.value);
+  const tmpVolume = tmp && spec.volumes.find((v) => v.name === tmp.name);
+  f.check(tmpVolume && tmpVolume.emptyDir && !tmp.readOnly, `${where}: RELEASE_TMP must be a writable emptyDir mounted in the app container`);
   f.check(/^127\.0\.0\.1:\d+$/.test(flags['--telemetry.listen-udp'] || ''), `${where}: telemetry must listen on 127.0.0.1 only`);
   f.check(!(exporter.ports || []).some((p) => p.protocol === 'UDP'), `${where}: the telemetry port must not be exposed`);
   f.check(!(exporter.env || []).some((e) => e.name === 'BEAM_EXPORTER_COOKIE' && e.value), `${where}: no literal cookie in the manifest`);
@@ -135,6 +166,10 @@ function assertions(f, overlay, objects) {
   f.check(ann['prometheus.io/scrape'] === 'true' && ann['prometheus.io/port'] === String(metricsPort && metricsPort.containerPort) && ann['prometheus.io/path'] === '/metrics', `${where}: prometheus.io annotations must point at the metrics port`);
   // Service, PodMonitor, NetworkPolicy select these Pods and the metrics port.
   const selects = (selector) => selector && Object.entries(selector).every(([k, v]) => pod.metadata.labels[k] === v);
+  for (const pm of only('PodMonitor')) {
+    f.check(pm.spec.jobLabel && pod.metadata.labels[pm.spec.jobLabel], `${overlay}: PodMonitor ${pm.metadata.name}: the Pods need its jobLabel ${pm.spec.jobLabel}, or job is not the app`);
+    f.check(pm.metadata.namespace === deployment.metadata.namespace, `${overlay}: PodMonitor ${pm.metadata.name} must be in the app's namespace`);
+  }
   for (const svc of only('Service')) {
     f.check(selects(svc.spec.selector) && svc.spec.ports.some((p) => p.name === 'metrics' && p.targetPort === 'metrics'), `${overlay}: Service ${svc.metadata.name} needs a metrics port targeting the Pods`);
   }
@@ -142,15 +177,15 @@ function assertions(f, overlay, objects) {
     f.check(selects(pm.spec.selector.matchLabels) && pm.spec.podMetricsEndpoints.every((e) => e.port === 'metrics' && e.path === '/metrics'), `${overlay}: PodMonitor ${pm.metadata.name} must scrape port metrics of the Pods`);
   }
   const [np] = only('NetworkPolicy');
-  f.check(np && selects(np.spec.podSelector.matchLabels), `${overlay}: a NetworkPolicy must select the Pods`);
+  const example = only('Service').length > 0;  // the example app of base/ has a Service and a NetworkPolicy
+  f.check(!example || (np && selects(np.spec.podSelector.matchLabels)), `${overlay}: a NetworkPolicy must select the Pods`);
   if (np) {
     const metricsRules = np.spec.ingress.filter((r) => (r.ports || []).some((p) => p.port === 'metrics' || p.port === (metricsPort && metricsPort.containerPort)));
     f.check(metricsRules.length > 0 && metricsRules.every((r) => Array.isArray(r.from) && r.from.length > 0), `${overlay}: the metrics port must be open only to listed peers (Prometheus)`);
     f.check(np.spec.ingress.every((r) => r.from || !(r.ports || []).some((p) => p.port === 'metrics')), `${overlay}: an open rule includes the metrics port`);
   }
   const operator = overlay !== 'plain-prometheus';
-  f.check(only('PodMonitor').length === (operator ? 1 : 0) && only('PrometheusRule').length === (operator ? 1 : 0), `${overlay}: PodMonitor/PrometheusRule ${operator ? 'missing' : 'unexpected'}`);
-  f.check(only('ConfigMap').filter((c) => c.metadata.labels.grafana_dashboard === '1').length === lib.listFiles(lib.DASHBOARDS_DIR, '.json').length, `${overlay}: one dashboard ConfigMap per dashboard`);
+  f.check(only('PodMonitor').length === (operator ? 1 : 0), `${overlay}: PodMonitor ${operator ? 'missing' : 'unexpected'}`);
 }
 
 function generated() {

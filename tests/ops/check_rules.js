@@ -17,12 +17,19 @@ const rules = lib.ruleFileRules();
 const alerts = rules.filter((r) => r.rule.alert);
 f.check(alerts.length > 0, 'no alerts found');
 
-// For every alert name: the evaluations that expect it to fire and those that expect silence.
+// For every alert name: the evaluations that expect it to fire and those that expect silence;
+// every expected alert must carry the pod and namespace it fired for.
 const firing = new Set();
 const silent = new Set();
 for (const file of lib.listFiles(lib.RULE_TESTS_DIR, '.yml')) {
   for (const test of lib.loadYaml(file).tests || []) {
-    for (const t of test.alert_rule_test || []) (t.exp_alerts && t.exp_alerts.length ? firing : silent).add(t.alertname);
+    for (const t of test.alert_rule_test || []) {
+      (t.exp_alerts && t.exp_alerts.length ? firing : silent).add(t.alertname);
+      for (const a of t.exp_alerts || []) {
+        const l = a.exp_labels || {};
+        f.check(l.namespace && l.pod, `${path.basename(file)}: ${t.alertname} at ${t.eval_time} expects an alert without namespace and pod labels`);
+      }
+    }
   }
 }
 const alertsDoc = fs.readFileSync(path.join(lib.ROOT, 'docs', 'alerts.md'), 'utf8');
@@ -31,8 +38,18 @@ for (const { json } of lib.loadDashboards()) {
   for (const panel of json.panels) for (const link of panel.links || []) panelRunbookLinks.add(link.url);
 }
 
+// Identity: every aggregation of a rule keeps the namespace and the pod (a PodMonitor's target
+// labels), so that replicas are never merged and Alertmanager can group by namespace.
+for (const { file, rule } of rules) {
+  for (const m of rule.expr.matchAll(/\bby *\(([^)]*)\)/g)) {
+    const labels = m[1].split(',').map((x) => x.trim());
+    f.check(labels.includes('namespace') && labels.includes('pod'), `${path.basename(file)}: ${rule.alert || rule.record}: "${m[0]}" drops namespace or pod`);
+  }
+}
+
 for (const { file, rule } of alerts) {
   const where = `${path.basename(file)}: ${rule.alert}`;
+  f.check(/\$labels\.namespace *\}\}\/\{\{ *\$labels\.pod\b/.test((rule.annotations || {}).description || ''), `${where}: the description must name the pod as {{ $labels.namespace }}/{{ $labels.pod }}`);
   f.check(/^[A-Z][A-Za-z0-9]+$/.test(rule.alert), `${where}: alert names are CamelCase`);
   f.check(['warning', 'critical'].includes(rule.labels && rule.labels.severity), `${where}: severity must be warning or critical`);
   const a = rule.annotations || {};

@@ -52,12 +52,13 @@ function loadDashboards() {
 }
 
 // Replaces Grafana's built-in and dashboard variables so that an expression can be parsed (or
-// run) by Prometheus: multi-value variables become the regex that matches everything.
+// run) by Prometheus: a multi-value variable left unset becomes its All value `.*` (as the
+// dashboards' allValue).
 function substituteGrafanaVariables(expr, values = {}) {
   return expr
     .replace(/\$__rate_interval|\$__interval|\$\{__rate_interval\}|\$\{__interval\}/g, values.interval || '1m')
     .replace(/\$__range|\$\{__range\}/g, values.range || '1h')
-    .replace(/\$\{?(job|instance|node)\}?/g, (m, name) => (values[name] !== undefined ? values[name] : '.+'));
+    .replace(/\$\{?(namespace|app|pod)\}?/g, (m, name) => (values[name] !== undefined ? values[name] : '.*'));
 }
 
 function dashboardTargets() {

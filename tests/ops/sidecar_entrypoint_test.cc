@@ -1,4 +1,5 @@
-// The beam-exporter container of deploy/kubernetes/base/deployment.yaml, run for real: the
+// The beam-exporter container that the Component deploy/kubernetes/components/beam-exporter-sidecar
+// adds to an app's Pod, run for real: the
 // manifest's args, with only the values that depend on the machine replaced (the node name, the
 // cookie file, the listen addresses, and the config file, staged as deploy/Dockerfile lays it
 // out in the image), against a real `erl` node on loopback. If the manifest
@@ -24,14 +25,19 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// The args of the beam-exporter (init) container in the base Deployment.
+// The args of the beam-exporter (init) container in the sidecar Component's strategic merge patch.
 std::vector<std::string> ManifestArgs() {
-  YAML::Node deployment = YAML::LoadFile(std::string(kSourceDir) + "/deploy/kubernetes/base/deployment.yaml");
-  for (const auto& container : deployment["spec"]["template"]["spec"]["initContainers"]) {
-    if (container["name"].as<std::string>() != "beam-exporter") continue;
-    std::vector<std::string> args;
-    for (const auto& arg : container["args"]) args.push_back(arg.as<std::string>());
-    return args;
+  YAML::Node component =
+      YAML::LoadFile(std::string(kSourceDir) + "/deploy/kubernetes/components/beam-exporter-sidecar/kustomization.yaml");
+  for (const auto& patch : component["patches"]) {
+    YAML::Node body = YAML::Load(patch["patch"].as<std::string>());
+    if (!body.IsMap()) continue;  // the JSON patch of the app container
+    for (const auto& container : body["spec"]["template"]["spec"]["initContainers"]) {
+      if (container["name"].as<std::string>() != "beam-exporter") continue;
+      std::vector<std::string> args;
+      for (const auto& arg : container["args"]) args.push_back(arg.as<std::string>());
+      return args;
+    }
   }
   return {};
 }
