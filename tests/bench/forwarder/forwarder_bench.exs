@@ -25,7 +25,7 @@ alias BeamExporter.Forwarder
 
 event = [:phoenix, :endpoint, :stop]
 measurements = %{duration: 123_456}
-conn = %{method: "GET", status: 200, request_path: "/users/42", params: %{"id" => "42"}, private: %{phoenix_route: "/users/:id"}}
+conn = %{method: "GET", status: 200, request_path: "/users/42", params: %{"id" => "42"}, private: %{}}
 metadata = %{conn: conn, options: []}
 
 {:ok, sink} = :gen_udp.open(0, [:binary, active: false, ip: {127, 0, 0, 1}, recbuf: 8 * 1024 * 1024])

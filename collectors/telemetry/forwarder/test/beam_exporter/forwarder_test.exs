@@ -54,6 +54,7 @@ defmodule BeamExporter.ForwarderTest do
              plug: "MyAppWeb.PostController",
              plug_opts: "create"
            }
+
     assert is_integer(time) and time >= before
   end
 

@@ -11,19 +11,29 @@ defmodule BeamExporter.Forwarder.ExtractFailure do
   `:dropped_missing_key` (a key the extractor needs is absent), `:dropped_unexpected_type` (a
   value of another type than documented), `:dropped_extractor_failed` (anything else).
   """
-  @spec counter(atom, term) :: :dropped_missing_key | :dropped_unexpected_type | :dropped_extractor_failed
+  @spec counter(atom, term) ::
+          :dropped_missing_key | :dropped_unexpected_type | :dropped_extractor_failed
   def counter(:error, %KeyError{}), do: :dropped_missing_key
   def counter(:error, {:badkey, _}), do: :dropped_missing_key
   def counter(:error, {:badkey, _, _}), do: :dropped_missing_key
 
   def counter(:error, %module{})
-      when module in [FunctionClauseError, CaseClauseError, MatchError, BadMapError, ArgumentError,
-                      ArithmeticError, Protocol.UndefinedError, BadStructError],
+      when module in [
+             FunctionClauseError,
+             CaseClauseError,
+             MatchError,
+             BadMapError,
+             ArgumentError,
+             ArithmeticError,
+             Protocol.UndefinedError,
+             BadStructError
+           ],
       do: :dropped_unexpected_type
 
   def counter(:error, reason)
       when reason in [:function_clause, :badarg, :badarith] or
-             (is_tuple(reason) and elem(reason, 0) in [:case_clause, :badmatch, :badmap, :badstruct]),
+             (is_tuple(reason) and
+                elem(reason, 0) in [:case_clause, :badmatch, :badmap, :badstruct]),
       do: :dropped_unexpected_type
 
   def counter(_kind, _reason), do: :dropped_extractor_failed

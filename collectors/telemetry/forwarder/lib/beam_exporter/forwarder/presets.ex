@@ -43,7 +43,11 @@ defmodule BeamExporter.Forwarder.Presets do
   def specs(:live_view, _repo_prefixes) do
     views =
       for stage <- @live_view_stages, outcome <- [:stop, :exception] do
-        spec([:phoenix, :live_view, stage, outcome], &__MODULE__.live_view/1, outcome == :exception)
+        spec(
+          [:phoenix, :live_view, stage, outcome],
+          &__MODULE__.live_view/1,
+          outcome == :exception
+        )
       end
 
     components =
@@ -122,8 +126,9 @@ defmodule BeamExporter.Forwarder.Presets do
   defp unwrap(%{__struct__: Plug.Conn.WrapperError, reason: reason}), do: reason
   defp unwrap(reason), do: reason
 
-  defp answered_status(:error, %{__exception__: true, plug_status: status}) when is_integer(status),
-    do: status
+  defp answered_status(:error, %{__exception__: true, plug_status: status})
+       when is_integer(status),
+       do: status
 
   defp answered_status(_kind, _reason), do: 500
 

@@ -31,7 +31,11 @@ defmodule BeamExporter.Forwarder.PresetsTest do
 
   test "endpoint stop keeps method and status, never the raw path (endpoint events carry no route)" do
     extract = extractor(:phoenix, [:phoenix, :endpoint, :stop])
-    assert extract.(%{conn: conn(%{phoenix_router: MyAppWeb.Router}), options: []}) == %{method: "GET", status: 200}
+
+    assert extract.(%{conn: conn(%{phoenix_router: MyAppWeb.Router}), options: []}) == %{
+             method: "GET",
+             status: 200
+           }
   end
 
   test "router dispatch uses the :route metadata and names controller and action" do
@@ -57,13 +61,26 @@ defmodule BeamExporter.Forwarder.PresetsTest do
   # As in the recording of a real Phoenix 1.7 app: the conn from before the controller ran
   # (status nil), the route, and a raise wrapped in Plug.Conn.WrapperError.
   defp exception_meta(kind, reason) do
-    %{conn: %{conn(%{}) | status: nil}, route: "/boom", kind: kind, reason: reason, stacktrace: []}
+    %{
+      conn: %{conn(%{}) | status: nil},
+      route: "/boom",
+      kind: kind,
+      reason: reason,
+      stacktrace: []
+    }
   end
 
   test "router dispatch exception: the status Phoenix answers, the unwrapped exception module, never its message" do
     extract = extractor(:phoenix, [:phoenix, :router_dispatch, :exception])
-    wrapped = %{__struct__: Plug.Conn.WrapperError, __exception__: true, conn: %{}, kind: :error,
-                reason: %RuntimeError{message: "user 42 secret"}, stack: []}
+
+    wrapped = %{
+      __struct__: Plug.Conn.WrapperError,
+      __exception__: true,
+      conn: %{},
+      kind: :error,
+      reason: %RuntimeError{message: "user 42 secret"},
+      stack: []
+    }
 
     assert extract.(exception_meta(:error, wrapped)) == %{
              method: "GET",
@@ -75,19 +92,37 @@ defmodule BeamExporter.Forwarder.PresetsTest do
 
     # A GenServer.call timeout exits; Phoenix answers 500.
     timeout = {:timeout, {GenServer, :call, [MyApp.SlowServer, {:work, 300}, 100]}}
-    assert %{status: 500, kind: "exit", reason: "timeout"} = extract.(exception_meta(:exit, timeout))
+
+    assert %{status: 500, kind: "exit", reason: "timeout"} =
+             extract.(exception_meta(:exit, timeout))
 
     # An exception with a plug_status (e.g. Ecto.NoResultsError -> 404) is answered with it.
-    not_found = %{__struct__: Ecto.NoResultsError, __exception__: true, plug_status: 404, message: "x"}
-    assert %{status: 404, reason: "Ecto.NoResultsError"} = extract.(exception_meta(:error, not_found))
+    not_found = %{
+      __struct__: Ecto.NoResultsError,
+      __exception__: true,
+      plug_status: 404,
+      message: "x"
+    }
+
+    assert %{status: 404, reason: "Ecto.NoResultsError"} =
+             extract.(exception_meta(:error, not_found))
   end
 
   test "live component handle_event names the view, the component and the event" do
     extract = extractor(:live_view, [:phoenix, :live_component, :handle_event, :stop])
-    meta = %{socket: %{view: MyAppWeb.CounterLive}, component: MyAppWeb.NoteComponent, event: "save",
-             params: %{"note" => "secret"}}
 
-    assert extract.(meta) == %{view: "MyAppWeb.CounterLive", component: "MyAppWeb.NoteComponent", event: "save"}
+    meta = %{
+      socket: %{view: MyAppWeb.CounterLive},
+      component: MyAppWeb.NoteComponent,
+      event: "save",
+      params: %{"note" => "secret"}
+    }
+
+    assert extract.(meta) == %{
+             view: "MyAppWeb.CounterLive",
+             component: "MyAppWeb.NoteComponent",
+             event: "save"
+           }
   end
 
   test "socket connected, channel joined and handled_in keep endpoint, transport, handler, result/event" do
