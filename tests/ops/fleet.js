@@ -104,6 +104,7 @@ const QUIET_TRAFFIC = [
 const FAULT_TRAFFIC = [
   [1, 10, 'phoenix.router_dispatch.stop.duration:40|h|#method:POST,route:/orders,status:500'],
   [1, 10, 'phoenix.router_dispatch.stop.duration:3000|h|#method:GET,route:/orders/:id,status:200'],
+  [1, 2, 'phoenix.router_dispatch.exception.count:1|c|#route:/orders,kind:error,reason:RuntimeError'],
   [1, 40, 'beam_exporter.socket.disconnect.count:1|c|#transport:websocket,reason:timeout'],
   [1, 1, 'phoenix.live_view.handle_event.exception.count:1|c|#view:MyAppWeb.CheckoutLive,kind:error'],
   [1, 2, 'phoenix.live_view.mount.stop.duration:3000|h|#view:MyAppWeb.CheckoutLive'],
