@@ -188,7 +188,7 @@ void StatsdParser::ParseLine(std::string_view line, StatsdSink& sink) {
   tags_.clear();
   values_.clear();
   size_t colon = NameValueColon(line.substr(0, line.find('|')));
-  if (colon == std::string_view::npos || colon == 0 || !IsValidUtf8(line)) {
+  if (colon == std::string_view::npos || line.front() == ':' || !IsValidUtf8(line)) {
     sink.OnLineError(LineError::kMalformedLine, line);
     return;
   }

@@ -133,7 +133,7 @@ TEST_P(StatsdReplayTest, StockMetricsBecomePrometheusMetricsWithTheScenarioCount
   for (const auto& [family, count] : kEctoByMeasurement) {
     std::string labels = family == "ecto_repo_query_idle_time_seconds" ? "{repo=\"my_app.repo\"}"
                          : family == "ecto_repo_query_duration_seconds"
-                             ? "{command=\"\",repo=\"my_app.repo\",source=\"\"}"
+                             ? "{command=\"\",repo=\"my_app.repo\",result=\"\",source=\"\"}"
                              : "{repo=\"my_app.repo\",source=\"\"}";
     EXPECT_EQ(SampleValue(metrics, family + "_count" + labels), count) << family;
   }

@@ -113,7 +113,7 @@ TEST(TelemetryIntegrationTest, DatadogFormatterLinesBecomeMetrics) {
   EXPECT_EQ(SampleValue(m, "phoenix_http_request_duration_seconds_bucket{method=\"GET\",route=\"/users/:id\",status=\"200\",le=\"0.025\"}"), 1);
   EXPECT_EQ(SampleValue(m, "phoenix_http_request_duration_seconds_bucket{method=\"GET\",route=\"/users/:id\",status=\"200\",le=\"2.5\"}"), 2);
   EXPECT_DOUBLE_EQ(SampleValue(m, "phoenix_endpoint_request_duration_seconds_sum{method=\"GET\",status=\"200\"}"), 0.02);
-  EXPECT_EQ(SampleValue(m, "phoenix_socket_connected_total{result=\"ok\",transport=\"websocket\"}"), 1);
+  EXPECT_EQ(SampleValue(m, "phoenix_socket_connected_total{result=\"ok\",transport=\"websocket\",user_socket=\"\"}"), 1);
   // Unmapped: statsd_exporter-style names, tags as labels.
   EXPECT_EQ(SampleValue(m, "my_app_cache_hits_total{cache=\"users\"}"), 3);
   EXPECT_EQ(SampleValue(m, "vm_memory_total"), 1024);
@@ -156,7 +156,7 @@ TEST(TelemetryIntegrationTest, NativeDatagramFromRealErl) {
       SampleValue(m, "phoenix_http_request_duration_seconds_sum{method=\"POST\",route=\"/orders\",status=\"201\"}"), 0.25);
   EXPECT_EQ(SampleValue(m, "beam_crash_reports_total{reason=\"timeout\",server=\"\"}"), 2);
   EXPECT_DOUBLE_EQ(
-      SampleValue(m, "ecto_repo_query_duration_seconds_sum{command=\"select\",repo=\"MyApp.Repo\",source=\"users\"}"),
+      SampleValue(m, "ecto_repo_query_duration_seconds_sum{command=\"select\",repo=\"MyApp.Repo\",result=\"\",source=\"users\"}"),
       0.004);
   EXPECT_DOUBLE_EQ(SampleValue(m, "ecto_repo_query_queue_time_seconds_sum{repo=\"MyApp.Repo\",source=\"users\"}"), 0.001);
 }
