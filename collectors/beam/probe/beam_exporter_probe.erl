@@ -279,8 +279,24 @@ bucket(_) -> 8.
 initial_module(Pid) ->
     case erlang:process_info(Pid, initial_call) of
         {initial_call, {proc_lib, init_p, _}} -> proc_lib_module(Pid);
+        {initial_call, {erlang, apply, 2}} -> spawned_fun_module(Pid);
         {initial_call, {Module, _, _}} -> Module;
         _ -> undefined
+    end.
+
+%% A plain spawn(Fun) starts in erlang:apply/2, which tells an on-call nothing. The fun runs as a
+%% function of the module that defined it ('-name/A-fun-N-'), so the outermost frame of the
+%% process's stack that is not erlang's own names it; a hibernated process has no stack, then its
+%% current function's module does. Only read for the ranked rows.
+spawned_fun_module(Pid) ->
+    case erlang:process_info(Pid, [current_stacktrace, current_function]) of
+        [{current_stacktrace, Frames}, {current_function, Current}] ->
+            case [M || {M, _, _, _} <- lists:reverse(Frames), M =/= erlang] of
+                [M | _] -> M;
+                [] when element(1, Current) =/= erlang -> element(1, Current);
+                [] -> spawned_fun
+            end;
+        undefined -> undefined
     end.
 
 proc_lib_module(Pid) ->

@@ -170,6 +170,21 @@ TEST(BeamCollectorIntegrationTest, MemoryRankingFindsTheLargestProcessesAndKeeps
   EXPECT_TRUE(e.WaitForSeries({hog, hog2, grower}, milliseconds(6000))) << e.Metrics();
 }
 
+// A process spawned from a fun has erlang:apply/2 as its initial call; the top lists name it by the
+// module the fun belongs to, never "erlang".
+TEST(BeamCollectorIntegrationTest, AProcessSpawnedFromAFunIsNamedByTheFunsModule) {
+  ErlangNode node;
+  const std::string pid = EvalValue(node, "{module, it_sleeper} = code:load_abs(\"" IT_SLEEPER_BEAM "\"),"
+                                          "P = it_sleeper:spawn_fun_sleeper(), [P ! {msg, I} || I <- lists:seq(1, 77)],"
+                                          "pid_to_list(P).");
+  Exporter e(Config(node.name(), node.cookie_file(), "    process_groups: []\n"));
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  const std::string series = "erlang_vm_top_process_message_queue_length{node=\"" + node.name() +
+                             "\",process=\"it_sleeper\",pid=\"" + pid.substr(1, pid.size() - 2) + "\"}";
+  EXPECT_TRUE(e.WaitFor(series, 77)) << e.Metrics();
+  EXPECT_EQ(e.Metrics().find("process=\"erlang\""), std::string::npos);
+}
+
 // Stand-ins (named as such: Phoenix is not installed here) for the processes the default groups
 // look for, with the dictionary entries Phoenix and LiveView write (read from their sources, see
 // DefaultProcessGroups): a joined Phoenix 1.7 channel (label and join/3), an older channel server
