@@ -6,16 +6,44 @@ defmodule BeamExporter.Forwarder.MixProject do
   # the :telemetry API (tests/support/telemetry_test_double), put on the code path instead of the
   # dependency. The double is never shipped: users always get {:telemetry, "~> 1.0"} from Hex.
   @telemetry_path System.get_env("TELEMETRY_PATH")
+  @version "0.1.0"
+  @source_url "https://github.com/beam-exporter/beam_exporter"
 
   def project do
     [
       app: :beam_exporter_forwarder,
-      version: "0.1.0",
+      version: @version,
       elixir: "~> 1.14",
       description: "Forwards :telemetry events to beam_exporter over UDP (native ETF datagrams)",
       start_permanent: Mix.env() == :prod,
       elixirc_paths: if(Mix.env() == :test, do: ["lib", "test/support"], else: ["lib"]),
-      deps: deps()
+      deps: deps(),
+      package: package(),
+      docs: docs(),
+      source_url: @source_url
+    ]
+  end
+
+  # What a Hex release holds (also what a git dependency with `sparse:` needs).
+  def package do
+    [
+      licenses: ["Apache-2.0"],
+      links: %{
+        "GitHub" => @source_url,
+        "Exporter docs" => @source_url <> "/blob/main/docs/telemetry.md"
+      },
+      files: ~w(lib mix.exs README.md CHANGELOG.md LICENSE .formatter.exs)
+    ]
+  end
+
+  # ExDoc settings, for `mix docs` where ex_doc is available.
+  defp docs do
+    [
+      main: "readme",
+      extras: ["README.md", "CHANGELOG.md"],
+      source_ref: "v#{@version}",
+      source_url_pattern:
+        @source_url <> "/blob/v#{@version}/collectors/telemetry/forwarder/%{path}#L%{line}"
     ]
   end
 
