@@ -51,3 +51,6 @@ chroot --userspec="$user" "$rootfs" bash -c "$health" && echo "HEALTHCHECK comma
 metrics=$(curl -fs "http://127.0.0.1:$port/metrics")
 grep -E "^beam_up|^beam_exporter_build_info" <<<"$metrics"
 grep -q "^beam_up{node=\"$name\"} 1" <<<"$metrics" && echo "smoke test: scraped the node through the image"
+
+echo "== the entrypoint as Kubernetes runs it: read-only root, the pod's user, the manifest's args" >&2
+"$root/deploy/image/run-entrypoint-like-kubernetes" "$rootfs"
