@@ -26,6 +26,7 @@ if ! podman image exists docker.io/library/debian:12 && ! timeout 30 podman pull
 fi
 echo "== podman build" >&2
 podman build -q --format docker --isolation chroot --network host --ignorefile "$root/deploy/Dockerfile.dockerignore" \
+  --build-arg REVISION="$(git -C "$root" rev-parse --short=12 HEAD)" \
   -f "$root/deploy/Dockerfile" -t "$tag" "$root" >/dev/null
 podman images "$tag" --format 'image {{.Repository}}:{{.Tag}} size {{.Size}}'
 podman history "$tag" --format '  {{.Size}}	{{.CreatedBy}}' | cut -c1-100 | sed -n 6,10p
