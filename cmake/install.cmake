@@ -6,7 +6,8 @@
 #   <prefix>/lib/systemd/system/beam_exporter.service          the hardened unit
 # The configuration is in /etc whatever the prefix: the unit and the docs name that path.
 # Build the package with the prefix it installs to:
-#   cmake -S . -B build -DCMAKE_INSTALL_PREFIX=/usr && cmake --build build && cpack --config build/CPackConfig.cmake -G DEB
+#   cmake -S . -B build-deb -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON
+#   cmake --build build-deb --target beam_exporter && (cd build-deb && cpack -G DEB)     (docs/install.md)
 set(BEAM_EXPORTER_CONFIG_DIR /etc/beam_exporter)
 set(BEAM_EXPORTER_DATA_DIR ${CMAKE_INSTALL_PREFIX}/share/beam_exporter)
 set(BEAM_EXPORTER_BINARY ${CMAKE_INSTALL_PREFIX}/bin/beam_exporter)
