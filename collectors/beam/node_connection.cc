@@ -12,6 +12,11 @@
 
 #include "collectors/beam/beam_config.h"
 #include "collectors/beam/epmd_lookup.h"
+#include "collectors/beam/handshake_reply.h"
+
+// libei's own TCP socket callbacks (ei_portio.c). Not declared in ei.h, but exported by libei.a;
+// our callbacks are these with a read that also records the handshake (below).
+extern "C" ei_socket_callbacks ei_default_socket_callbacks;
 
 namespace beam_exporter::beam {
 namespace {
@@ -26,6 +31,25 @@ void InitEiOnce() {
     signal(SIGPIPE, SIG_IGN);
     ei_init();
   });
+}
+
+// While a thread runs a handshake, what ei reads from the node is appended here, so that a failed
+// handshake can be told apart (handshake_reply.h). Reads outside a handshake are not recorded.
+thread_local std::string* handshake_received = nullptr;
+
+int RecordingRead(void* ctx, char* buf, ssize_t* len, unsigned tmo) {
+  int result = ei_default_socket_callbacks.read(ctx, buf, len, tmo);
+  if (result == 0 && handshake_received != nullptr && *len > 0) handshake_received->append(buf, static_cast<size_t>(*len));
+  return result;
+}
+
+ei_socket_callbacks* RecordingCallbacks() {
+  static ei_socket_callbacks callbacks = [] {
+    ei_socket_callbacks c = ei_default_socket_callbacks;
+    c.read = RecordingRead;
+    return c;
+  }();
+  return &callbacks;
 }
 
 int RemainingMs(Clock::time_point deadline) {
@@ -88,29 +112,56 @@ FailureReason NodeConnection::Connect(std::string* detail) {
   }
   std::string alive = self_base_ + "_" + std::to_string(generation_);
   self_node_ = alive + "@" + host_;
-  if (ei_connect_xinit(&cnode_, host_.c_str(), alive.c_str(), self_node_.c_str(), nullptr, options_.cookie.c_str(),
-                       static_cast<unsigned>(time(nullptr))) < 0) {
-    *detail = "ei_connect_xinit failed";
+  if (ei_connect_xinit_ussi(&cnode_, host_.c_str(), alive.c_str(), self_node_.c_str(), nullptr,
+                            options_.cookie.c_str(), static_cast<unsigned>(time(nullptr)), RecordingCallbacks(),
+                            sizeof(ei_socket_callbacks), nullptr) < 0) {
+    *detail = "ei_connect_xinit_ussi failed";
     return FailureReason::kConnectionLost;
   }
   std::string host = host_;
+  std::string received;
+  handshake_received = &received;
   int fd = ei_connect_host_port_tmo(&cnode_, host.data(), epmd.port,
                                     static_cast<unsigned>(options_.connect_timeout.count()));
-  if (fd < 0) {
-    int err = erl_errno;
-    if (err == ETIMEDOUT) {
-      *detail = "connect to " + options_.node + " timed out";
-      return FailureReason::kTimeout;
-    }
-    if (err == EIO) {
-      *detail = "handshake with " + options_.node + " refused (check the cookie)";
-      return FailureReason::kCookieRejected;
-    }
-    *detail = "connect to " + options_.node + " port " + std::to_string(epmd.port) + ": " + std::strerror(err);
+  int err = erl_errno;
+  handshake_received = nullptr;
+  if (fd >= 0) {
+    fd_ = fd;
+    return FailureReason::kNone;
+  }
+  return HandshakeFailed(err, ParseHandshakeReply(received), epmd.port, detail);
+}
+
+FailureReason NodeConnection::HandshakeFailed(int err, const HandshakeReply& reply, int port, std::string* detail) {
+  const std::string where = options_.node + " (port " + std::to_string(port) + ")";
+  if (err != EIO && err != ETIMEDOUT) {  // the TCP connect itself failed
+    *detail = "connect to " + where + ": " + std::strerror(err);
     return FailureReason::kConnectRefused;
   }
-  fd_ = fd;
-  return FailureReason::kNone;
+  // From here a handshake was under way. The node may still take up an abandoned one later (a
+  // frozen node does, once thawed) and then holds our name: the next attempt uses a new one.
+  unclean_ = true;
+  if (reply.StatusRefused()) {
+    *detail = "the handshake with " + where + " was refused: status " + reply.status +
+              (reply.status == "not_allowed" ? " (the node's net_kernel does not allow us)"
+                                             : " (the node has a connection or handshake under our name)");
+    return FailureReason::kConnectRefused;
+  }
+  if (err == ETIMEDOUT) {
+    *detail = "no answer from " + where + " within connect_timeout (" +
+              (reply.got_challenge ? "after the node's challenge"
+               : reply.got_status  ? "after the node's status"
+                                   : "nothing received") + ")";
+    return FailureReason::kTimeout;
+  }
+  if (reply.CookieMismatch()) {
+    *detail = reply.got_ack ? "the node's digest does not match our cookie: the cookies differ"
+                            : "the node rejected our digest: the cookies differ";
+    return FailureReason::kCookieRejected;
+  }
+  *detail = "the connection to " + where + " closed during the handshake (" +
+            (reply.got_status ? "after the node's status" : "before the node answered") + ")";
+  return FailureReason::kConnectionLost;
 }
 
 void NodeConnection::Close() {

@@ -20,6 +20,7 @@
 #include <ei.h>
 
 #include "collectors/beam/etf_term.h"
+#include "collectors/beam/handshake_reply.h"
 #include "exporter/status.h"
 
 namespace beam_exporter::beam {
@@ -30,8 +31,9 @@ enum class FailureReason {
   kNone,
   kEpmdUnreachable,    // no EPMD answering on the target host (or the host does not resolve)
   kNodeNotRegistered,  // EPMD answers but does not know the node name
-  kConnectRefused,     // EPMD knows the node but its distribution port refused the connection
-  kCookieRejected,     // the distribution handshake was refused (almost always the cookie)
+  kConnectRefused,     // EPMD knows the node but its distribution port refused the connection, or the
+                       // node refused our name in the handshake (a connection under it still up)
+  kCookieRejected,     // the node challenged us and the digests did not match: the cookies differ
   kTimeout,            // connect, handshake or RPC reply did not arrive in time
   kConnectionLost,     // the connection broke (node died, or dropped us)
   kReplyTooLarge,      // a reply exceeded max_reply_bytes
@@ -74,6 +76,8 @@ class NodeConnection {
   void Close();
 
  private:
+  // Why ei_connect failed (erl_errno `err`), from what the node sent before it did.
+  FailureReason HandshakeFailed(int err, const HandshakeReply& reply, int port, std::string* detail);
   enum class Wait { kMessage, kTimeout, kError, kTooLarge };
   Wait WaitForMessage(std::chrono::steady_clock::time_point deadline, int64_t max_bytes);
 

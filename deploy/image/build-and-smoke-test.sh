@@ -26,6 +26,7 @@ if ! podman image exists docker.io/library/debian:12 && ! timeout 30 podman pull
 fi
 echo "== podman build" >&2
 podman build -q --format docker --isolation chroot --network host --ignorefile "$root/deploy/Dockerfile.dockerignore" \
+  --build-arg REVISION="$(git -C "$root" rev-parse --short=12 HEAD)" \
   -f "$root/deploy/Dockerfile" -t "$tag" "$root" >/dev/null
 podman images "$tag" --format 'image {{.Repository}}:{{.Tag}} size {{.Size}}'
 podman history "$tag" --format '  {{.Size}}	{{.CreatedBy}}' | cut -c1-100 | sed -n 6,10p
@@ -51,3 +52,6 @@ chroot --userspec="$user" "$rootfs" bash -c "$health" && echo "HEALTHCHECK comma
 metrics=$(curl -fs "http://127.0.0.1:$port/metrics")
 grep -E "^beam_up|^beam_exporter_build_info" <<<"$metrics"
 grep -q "^beam_up{node=\"$name\"} 1" <<<"$metrics" && echo "smoke test: scraped the node through the image"
+
+echo "== the entrypoint as Kubernetes runs it: read-only root, the pod's user, the manifest's args" >&2
+"$root/deploy/image/run-entrypoint-like-kubernetes" "$rootfs"
