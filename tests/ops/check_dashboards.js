@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Checks of the Grafana dashboards. Usage: check_dashboards.js structure|up-to-date|promql
 //   structure:  valid JSON, schemaVersion 39, core panel types only, the datasource variable
-//               used by every panel and target, namespace/app/pod variables, unique ids,
+//               used by every panel and target, cluster/namespace/app/pod variables, every
+//               aggregation by pod also by cluster, unique ids,
 //               sane non-overlapping grid positions, descriptions, links to existing runbooks;
 //   up-to-date: the committed JSON equals the output of grafana/generate-dashboards.js;
 //   promql:     every target expression (Grafana variables substituted) parses, checked by
@@ -32,7 +33,7 @@ function structure() {
     f.check(!('__inputs' in d) && !('__requires' in d), `${where}: no __inputs/__requires in the provisioned copy`);
     const vars = Object.fromEntries(d.templating.list.map((v) => [v.name, v]));
     f.check(vars.datasource && vars.datasource.type === 'datasource' && vars.datasource.query === 'prometheus', `${where}: no datasource variable of type prometheus`);
-    for (const name of ['namespace', 'app', 'pod']) {
+    for (const name of ['cluster', 'namespace', 'app', 'pod']) {
       f.check(vars[name] && vars[name].type === 'query' && sameDs(vars[name].datasource), `${where}: variable ${name} missing or not on \${datasource}`);
       f.check(vars[name] && /^label_values\(beam_exporter_build_info\b/.test(vars[name].query), `${where}: variable ${name} must offer only beam_exporter's targets (label_values(beam_exporter_build_info...))`);
     }
@@ -80,6 +81,10 @@ function structure() {
         f.check(!/\[\d+[smh]\]/.test(t.expr) || /\[(5m|1h|6h)\]/.test(t.expr), `${pw}: hard-coded range other than 5m/1h/6h; use $__rate_interval`);
         // Replicas share the node name app@127.0.0.1: aggregating by node merges them.
         f.check(!/\bby *\([^)]*\bnode\b/.test(t.expr) || /\bby *\([^)]*\bpod\b[^)]*\bnode\b/.test(t.expr), `${pw}: target ${t.refId} aggregates by node without pod`);
+        // A global view (Thanos, Mimir) holds several clusters with the same namespaces and pods.
+        for (const by of t.expr.match(/\bby *\([^)]*\)/g) || []) {
+          f.check(!/\bpod\b/.test(by) || /\bcluster\b/.test(by), `${pw}: target ${t.refId} aggregates ${by} without cluster`);
+        }
         // Generic metric names (up, process_*) exist for every target in Prometheus: they must be
         // joined with beam_exporter's own series.
         f.check(!/\b(up|process_[a-z_]+)\{/.test(t.expr) || /beam_exporter_build_info/.test(t.expr), `${pw}: target ${t.refId} reads a generic metric without restricting it to beam_exporter's targets`);

@@ -58,7 +58,7 @@ function substituteGrafanaVariables(expr, values = {}) {
   return expr
     .replace(/\$__rate_interval|\$__interval|\$\{__rate_interval\}|\$\{__interval\}/g, values.interval || '1m')
     .replace(/\$__range|\$\{__range\}/g, values.range || '1h')
-    .replace(/\$\{?(namespace|app|pod)\}?/g, (m, name) => (values[name] !== undefined ? values[name] : '.*'));
+    .replace(/\$\{?(cluster|namespace|app|pod)\}?/g, (m, name) => (values[name] !== undefined ? values[name] : '.*'));
 }
 
 function dashboardTargets() {
