@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 
 namespace beam_exporter::telemetry {
 namespace {
@@ -302,11 +304,25 @@ TEST(MapperTest, BadSummaryOptionsAreConfigErrorsWithFileAndLine) {
 }
 
 TEST(MapperTest, ShippedPresetsLoad) {
-  for (const char* preset : {"timestamps", "phoenix", "live_view", "ecto", "oban", "logger", "vm"}) {
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(BEAM_EXPORTER_SOURCE_DIR) + "/config/mappings")) {
     MappingRules rules;
-    EXPECT_NO_THROW(rules.AddFile(std::string(BEAM_EXPORTER_SOURCE_DIR) + "/config/mappings/" + preset + ".yml"))
-        << preset;
-    EXPECT_FALSE(rules.rules.empty()) << preset;
+    EXPECT_NO_THROW(rules.AddFile(entry.path().string())) << entry.path();
+    EXPECT_FALSE(rules.rules.empty()) << entry.path();
+  }
+}
+
+// The example config, the image's and the package's all load every shipped mapping file.
+TEST(MapperTest, EveryShippedConfigurationListsEveryPreset) {
+  const std::string source = BEAM_EXPORTER_SOURCE_DIR;
+  for (const char* config : {"/config/beam_exporter.yml", "/deploy/image/beam_exporter.yml",
+                             "/deploy/systemd/beam_exporter.yml.in"}) {
+    std::ifstream in(source + config);
+    ASSERT_TRUE(in) << config;
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const auto& entry : std::filesystem::directory_iterator(source + "/config/mappings")) {
+      EXPECT_NE(text.find("mappings/" + entry.path().filename().string()), std::string::npos)
+          << config << " does not load " << entry.path().filename();
+    }
   }
 }
 
