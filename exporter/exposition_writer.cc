@@ -124,6 +124,21 @@ void ExpositionWriter::Sample(std::string_view name, std::string_view suffix, st
   EndLine();
 }
 
+void ExpositionWriter::SampleWithRenderedLabel(std::string_view name, std::string_view suffix,
+                                               std::string_view labels, std::string_view extra_label,
+                                               uint64_t value) {
+  BeginLine(name, suffix);
+  if (labels.empty()) {
+    buffer_.push_back('{');
+  } else {
+    buffer_.append(labels.substr(0, labels.size() - 1));
+    buffer_.push_back(',');
+  }
+  buffer_.append(extra_label).append("} ");
+  AppendValue(value);
+  EndLine();
+}
+
 void ExpositionWriter::Write(const prometheus::MetricFamily& family) {
   FamilyHeader(family.name, family.help, family.type);
   std::string labels;

@@ -30,7 +30,7 @@ class ExpositionWriter {
   // went away). After a false the writer drops everything else it is given.
   using Sink = std::function<bool(std::string_view)>;
 
-  explicit ExpositionWriter(Sink sink, size_t chunk_bytes = 64 * 1024);
+  explicit ExpositionWriter(Sink sink, size_t chunk_bytes = 256 * 1024);
   ExpositionWriter(const ExpositionWriter&) = delete;
   ExpositionWriter& operator=(const ExpositionWriter&) = delete;
 
@@ -50,6 +50,11 @@ class ExpositionWriter {
     AppendValue(value);
     EndLine();
   }
+
+  // The same with the extra label already rendered (`le="0.5"`), for labels repeated on
+  // every series of a family.
+  void SampleWithRenderedLabel(std::string_view name, std::string_view suffix, std::string_view labels,
+                               std::string_view extra_label, uint64_t value);
 
   // Whole families, as TextSerializer would write them.
   void Write(const prometheus::MetricFamily& family);

@@ -256,18 +256,32 @@ Aggregator::Totals Aggregator::Visit(TimePoint now, const FamilyVisitor& visit) 
       if (!fs.sorted_valid) {
         fs.sorted.clear();
         fs.sorted.reserve(fs.series.size());
-        for (const auto& [key, series] : fs.series) fs.sorted.emplace_back(&key, &series);
-        std::sort(fs.sorted.begin(), fs.sorted.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
+        for (const auto& [key, series] : fs.series) fs.sorted.push_back({key, series.label_text, &series});
+        std::sort(fs.sorted.begin(), fs.sorted.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
         fs.sorted_valid = true;
       }
-      for (const auto& [key, s] : fs.sorted) {
+      const size_t n = fs.sorted.size();
+      for (size_t i = 0; i < n; ++i) {
+        // The series are spread over the heap in creation order, not key order: fetch ahead.
+        constexpr size_t kAhead = 24;
+        if (i + kAhead < n) {
+          const Shard::FamilySeries::SortedSeries& next = fs.sorted[i + kAhead];
+          // A Series spans two cache lines or three; fetch them all.
+          const char* series_bytes = reinterpret_cast<const char*>(next.series);
+          for (size_t line = 0; line < sizeof(Series); line += 64) __builtin_prefetch(series_bytes + line);
+          __builtin_prefetch(series_bytes + sizeof(Series) - 1);
+          __builtin_prefetch(next.key.data());
+          __builtin_prefetch(next.label_text.data());
+        }
+        const Shard::FamilySeries::SortedSeries& entry = fs.sorted[i];
+        const Series* s = entry.series;
         Row r;
         r.key_at = static_cast<uint32_t>(text.size());
-        r.key_size = static_cast<uint32_t>(key->size());
-        text.append(*key);
+        r.key_size = static_cast<uint32_t>(entry.key.size());
+        text.append(entry.key);
         r.labels_at = static_cast<uint32_t>(text.size());
-        r.labels_size = static_cast<uint32_t>(s->label_text.size());
-        text.append(s->label_text);
+        r.labels_size = static_cast<uint32_t>(entry.label_text.size());
+        text.append(entry.label_text);
         r.buckets_at = static_cast<uint32_t>(bucket_counts.size());
         bucket_counts.insert(bucket_counts.end(), s->bucket_counts.begin(), s->bucket_counts.end());
         r.value = s->value;
@@ -294,6 +308,7 @@ Aggregator::Totals Aggregator::Visit(TimePoint now, const FamilyVisitor& visit) 
     // Pass 3: fold each key's shard copies into one series; expire those whose newest update
     // (over all shards) is older than the family's ttl.
     const size_t n_buckets = family->type == MetricType::kHistogram ? family->buckets.size() + 1 : 0;
+    const bool one_shard = run_ends.size() == 1;  // keys are unique: no copies to fold
     for (size_t i = 0; i < rows.size();) {
       const Row& first = rows[i];
       const std::string_view key = key_of(first);
@@ -308,7 +323,7 @@ Aggregator::Totals Aggregator::Visit(TimePoint now, const FamilyVisitor& visit) 
       SummaryState* summary = nullptr;
       uint64_t* buckets = bucket_counts.data() + first.buckets_at;
       size_t j = i;
-      for (; j < rows.size() && key_of(rows[j]) == key; ++j) {
+      for (; j < rows.size() && (j == i || (!one_shard && key_of(rows[j]) == key)); ++j) {
         const Row& r = rows[j];
         last_update = std::max(last_update, r.last_update);
         switch (family->type) {
@@ -392,6 +407,15 @@ Aggregator::Totals Aggregator::Stream(TimePoint now, ExpositionWriter* out) {
   return Visit(now, [out, now](const Family& family, std::span<const MergedSeries> series) {
     const std::string& name = family.name;
     out->FamilyHeader(name, family.help, ToPrometheus(family.type));
+    // le="<bound>" once per family rather than a number formatted on every bucket line.
+    std::vector<std::string> le;
+    if (family.type == MetricType::kHistogram) {
+      for (size_t i = 0; i <= family.buckets.size(); ++i) {
+        std::string text = "le=\"";
+        AppendDouble(i < family.buckets.size() ? family.buckets[i] : std::numeric_limits<double>::infinity(), &text);
+        le.push_back(text + "\"");
+      }
+    }
     for (const MergedSeries& m : series) {
       switch (family.type) {
         case MetricType::kCounter:
@@ -400,11 +424,9 @@ Aggregator::Totals Aggregator::Stream(TimePoint now, ExpositionWriter* out) {
           out->Sample(name, "_count", m.label_text, m.count);
           out->Sample(name, "_sum", m.label_text, m.sum);
           uint64_t cumulative = 0;
-          for (size_t i = 0; i < m.buckets.size(); ++i) {
+          for (size_t i = 0; i < m.buckets.size() && i < le.size(); ++i) {
             cumulative += m.buckets[i];
-            const double bound =
-                i < family.buckets.size() ? family.buckets[i] : std::numeric_limits<double>::infinity();
-            out->SampleWithLabel(name, "_bucket", m.label_text, "le", bound, cumulative);
+            out->SampleWithRenderedLabel(name, "_bucket", m.label_text, le[i], cumulative);
           }
           break;
         }
