@@ -206,7 +206,7 @@ void SendLines(int udp_port, const std::vector<std::string>& lines, size_t* data
     sendto(fd, d.data(), d.size(), 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     ++*datagrams;
     d.clear();
-    if (*datagrams % 2000 == 0) std::this_thread::sleep_for(milliseconds(20));
+    if (*datagrams % 500 == 0) std::this_thread::sleep_for(milliseconds(20));
   };
   for (const std::string& l : lines) {
     if (d.size() + l.size() + 1 > 1400) flush();
