@@ -40,31 +40,19 @@ void AppendDouble(double value, std::string* out) {
   }
 }
 
-void AppendEscapedLabelValue(std::string_view value, std::string* out) {
+void AppendLabel(std::string_view name, std::string_view value, std::string* block) {
+  block->push_back(block->empty() ? '{' : ',');
+  block->append(name).append("=\"");
   size_t plain = 0;
   for (size_t i = 0; i < value.size(); ++i) {
     const char c = value[i];
     if (c != '\\' && c != '"' && c != '\n') continue;
-    out->append(value.substr(plain, i - plain));
-    out->append(c == '\n' ? "\\n" : c == '"' ? "\\\"" : "\\\\");
+    block->append(value.substr(plain, i - plain));
+    block->append(c == '\n' ? "\\n" : c == '"' ? "\\\"" : "\\\\");
     plain = i + 1;
   }
-  out->append(value.substr(plain));
-}
-
-std::string RenderLabels(const std::vector<std::pair<std::string, std::string>>& labels) {
-  std::string out;
-  if (labels.empty()) return out;
-  out.push_back('{');
-  for (const auto& [name, value] : labels) {
-    if (out.size() > 1) out.push_back(',');
-    out.append(name);
-    out.append("=\"");
-    AppendEscapedLabelValue(value, &out);
-    out.push_back('"');
-  }
-  out.push_back('}');
-  return out;
+  block->append(value.substr(plain));
+  block->push_back('"');
 }
 
 ExpositionWriter::ExpositionWriter(Sink sink, size_t chunk_bytes) : sink_(std::move(sink)), chunk_bytes_(chunk_bytes) {
@@ -144,16 +132,8 @@ void ExpositionWriter::Write(const prometheus::MetricFamily& family) {
   std::string labels;
   for (const prometheus::ClientMetric& m : family.metric) {
     labels.clear();
-    if (!m.label.empty()) {
-      labels.push_back('{');
-      for (const prometheus::ClientMetric::Label& l : m.label) {
-        if (labels.size() > 1) labels.push_back(',');
-        labels.append(l.name).append("=\"");
-        AppendEscapedLabelValue(l.value, &labels);
-        labels.push_back('"');
-      }
-      labels.push_back('}');
-    }
+    for (const prometheus::ClientMetric::Label& l : m.label) AppendLabel(l.name, l.value, &labels);
+    if (!labels.empty()) labels.push_back('}');
     // TextSerializer appends " <timestamp_ms>" to every line of a series that has one.
     const std::string timestamp = m.timestamp_ms != 0 ? " " + std::to_string(m.timestamp_ms) : "";
     line_tail_ = timestamp;

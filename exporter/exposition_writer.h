@@ -17,7 +17,6 @@
 #include <functional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include <prometheus/metric_family.h>
@@ -79,11 +78,10 @@ class ExpositionWriter {
   std::string_view line_tail_;  // " <timestamp_ms>" while writing a family series that has one
 };
 
-// The label block TextSerializer writes for these pairs: {name="escaped value",...}, or an
-// empty string for no labels.
-std::string RenderLabels(const std::vector<std::pair<std::string, std::string>>& labels);
-// Appends `value` escaped for a label value (backslash, double quote, newline).
-void AppendEscapedLabelValue(std::string_view value, std::string* out);
+// Appends one label to a label block being built as TextSerializer writes it: `{name="value"`
+// to an empty block, `,name="value"` otherwise, the value escaped (backslash, double quote,
+// newline). The caller closes a non-empty block with '}'.
+void AppendLabel(std::string_view name, std::string_view value, std::string* block);
 // Appends `value` as TextSerializer writes a double.
 void AppendDouble(double value, std::string* out);
 

@@ -138,16 +138,8 @@ bool Aggregator::Shard::Add(const MappedSample& sample, TimePoint now, SeriesHan
       return false;
     }
     Series s;
-    if (!sample.labels.empty()) {
-      s.label_text.push_back('{');
-      for (const Label& l : sample.labels) {
-        if (s.label_text.size() > 1) s.label_text.push_back(',');
-        s.label_text.append(l.name).append("=\"");
-        AppendEscapedLabelValue(l.value, &s.label_text);
-        s.label_text.push_back('"');
-      }
-      s.label_text.push_back('}');
-    }
+    for (const Label& l : sample.labels) AppendLabel(l.name, l.value, &s.label_text);
+    if (!s.label_text.empty()) s.label_text.push_back('}');
     if (fs.family->type == MetricType::kHistogram) s.bucket_counts.assign(fs.family->buckets.size() + 1, 0);
     if (fs.family->type == MetricType::kSummary && !fs.family->objectives.empty()) {
       Family& family = *fs.family;

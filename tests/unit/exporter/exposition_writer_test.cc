@@ -112,9 +112,11 @@ TEST(ExpositionWriterTest, StopsHandingOverAfterTheSinkRefuses) {
   EXPECT_EQ(calls, 2);
 }
 
-TEST(ExpositionWriterTest, RendersLabelBlocksAsTheSerializerDoes) {
-  EXPECT_EQ(RenderLabels({}), "");
-  EXPECT_EQ(RenderLabels({{"a", "x\"y"}, {"b", "1\n"}}), "{a=\"x\\\"y\",b=\"1\\n\"}");
+TEST(ExpositionWriterTest, BuildsLabelBlocksAsTheSerializerDoes) {
+  std::string block;
+  AppendLabel("a", "x\"y", &block);
+  AppendLabel("b", "1\n\\", &block);
+  EXPECT_EQ(block, "{a=\"x\\\"y\",b=\"1\\n\\\\\"");
 }
 
 }  // namespace
