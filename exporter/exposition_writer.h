@@ -7,7 +7,7 @@
 // label values escape backslash, double quote and newline; HELP is written as given; a
 // histogram's series is _count, _sum, then the buckets with a "+Inf" bucket added when the
 // last bound is finite; a summary's is _count, _sum, then one line per quantile.
-// writer_test.cc checks this against TextSerializer itself.
+// exposition_writer_test.cc checks this against TextSerializer itself.
 //
 // Thread-safety: one writer per response, used by one thread.
 #pragma once
