@@ -16,6 +16,7 @@
 #include <prometheus/metric_family.h>
 
 #include "exporter/config_map.h"
+#include "exporter/exposition_writer.h"
 #include "exporter/status.h"
 
 namespace beam_exporter {
@@ -35,6 +36,15 @@ class Collector {
   // Appends this collector's families to *out. A non-OK status makes the scrape report
   // beam_exporter_collector_success{collector=...} 0; whatever was appended is still served.
   virtual Status Collect(Clock::time_point deadline, std::vector<prometheus::MetricFamily>* out) = 0;
+  // Writes this collector's families into the response (the scrape path). The default writes
+  // what Collect() appends; a collector with many series overrides it to write straight from
+  // its store, so a scrape's memory does not grow with the series count. Same status contract.
+  virtual Status Stream(Clock::time_point deadline, ExpositionWriter* out) {
+    std::vector<prometheus::MetricFamily> families;
+    Status status = Collect(deadline, &families);
+    out->Write(families);
+    return status;
+  }
 };
 
 // A flag that sets one key of the collector's YAML section, e.g. --beam.node -> beam.node.

@@ -41,8 +41,8 @@ void Daemon::Start() {
 
   HttpRoutes routes;
   routes.telemetry_path = config->web.telemetry_path;
-  routes.metrics = [this](std::chrono::milliseconds timeout) {
-    return scraper_.Scrape(Collector::Clock::now() + timeout);
+  routes.metrics = [this](std::chrono::milliseconds timeout, ExpositionWriter* out) {
+    scraper_.Stream(Collector::Clock::now() + timeout, out);
   };
   routes.ready = [this] { return ready(); };
   routes.reload = [this] { return Reload(); };

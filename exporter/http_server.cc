@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <string_view>
 #include <cmath>
 #include <thread>
 #include <cstdlib>
@@ -14,18 +16,63 @@
 #include <stdexcept>
 
 #include "exporter/config_map.h"
+#include "exporter/gzip_stream.h"
 #include "exporter/logging.h"
 
 namespace beam_exporter {
 namespace {
 
+// A HEAD request gets the headers only (the connection stays open for the next request).
 void Respond(mg_connection* conn, int status, const char* status_text, const std::string& content_type,
              const std::string& body, const std::string& extra_headers = "") {
+  const char* method = mg_get_request_info(conn)->request_method;
   mg_printf(conn,
-            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n",
+            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
             status, status_text, content_type.c_str(), body.size(), extra_headers.c_str());
-  mg_write(conn, body.data(), body.size());
+  if (method == nullptr || std::string_view(method) != "HEAD") mg_write(conn, body.data(), body.size());
 }
+
+// Sends /metrics as it is written. HTTP/1.1: each piece is one chunk, framed and written with
+// one call (a separate small write for the size line would wait on Nagle and delayed ACKs);
+// HTTP/1.0 has no chunks, so the body runs until the connection closes.
+class MetricsResponse {
+ public:
+  MetricsResponse(mg_connection* conn, bool gzip) : conn_(conn) {
+    const mg_request_info* info = mg_get_request_info(conn);
+    chunked_ = info->http_version != nullptr && std::string_view(info->http_version) != "1.0";
+    mg_printf(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n%s%s\r\n",
+              chunked_ ? "Transfer-Encoding: chunked\r\n" : "Connection: close\r\n",
+              gzip ? "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n" : "");
+    if (gzip) {
+      gzip_ = std::make_unique<GzipStream>([this](std::string_view piece) { return Send(piece); });
+    }
+  }
+
+  ExpositionWriter::Sink sink() {
+    if (gzip_) return [this](std::string_view piece) { return gzip_->Write(piece); };
+    return [this](std::string_view piece) { return Send(piece); };
+  }
+
+  void Finish() {
+    if (gzip_) gzip_->Finish();
+    if (chunked_) mg_write(conn_, "0\r\n\r\n", 5);
+  }
+
+ private:
+  bool Send(std::string_view piece) {
+    if (!chunked_) return mg_write(conn_, piece.data(), piece.size()) == static_cast<int>(piece.size());
+    char size_line[24];
+    int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", piece.size());
+    frame_.assign(size_line, static_cast<size_t>(n));
+    frame_.append(piece).append("\r\n");
+    return mg_write(conn_, frame_.data(), frame_.size()) == static_cast<int>(frame_.size());
+  }
+
+  mg_connection* conn_;
+  bool chunked_ = true;
+  std::unique_ptr<GzipStream> gzip_;
+  std::string frame_;
+};
 
 std::string LandingPage(const std::string& telemetry_path) {
   return "<!DOCTYPE html>\n<html><head><title>beam_exporter</title></head><body>\n"
@@ -57,13 +104,21 @@ class HttpServer::Handler : public CivetHandler {
               "WWW-Authenticate: Basic realm=\"beam_exporter\"\r\n");
       return true;
     }
-    if (uri == r.telemetry_path && !post) {
+    const bool head = std::string_view(info->request_method) == "HEAD";
+    if (uri == r.telemetry_path && head) {
+      Respond(conn, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", "");
+    } else if (uri == r.telemetry_path && !post) {
       std::chrono::milliseconds timeout(10000);
       if (const char* h = mg_get_header(conn, "X-Prometheus-Scrape-Timeout-Seconds")) {
         double s = std::strtod(h, nullptr);
         if (std::isfinite(s) && s > 0 && s < 3600) timeout = std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
       }
-      Respond(conn, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", r.metrics(timeout));
+      const char* accept_encoding = mg_get_header(conn, "Accept-Encoding");
+      MetricsResponse response(conn, accept_encoding != nullptr && AcceptsGzip(accept_encoding));
+      ExpositionWriter writer(response.sink());
+      r.metrics(timeout, &writer);
+      writer.Finish();
+      response.Finish();
     } else if (uri == "/-/healthy") {
       Respond(conn, 200, "OK", "text/plain; charset=utf-8", "Healthy\n");
     } else if (uri == "/-/ready") {
@@ -146,7 +201,9 @@ HttpServer::HttpServer(const std::string& listen_address, const WebConfig& web_c
       "listening_ports", listening,
       "num_threads", "4",
       "request_timeout_ms", "30000",
-      "enable_keep_alive", "no",
+      "enable_keep_alive", "yes",
+      // Replies are written whole or in large chunks; Nagle would only hold back their tails.
+      "tcp_nodelay", "1",
   };
   if (web_config.tls()) {
     // civetweb wants the key and the certificate in one PEM file.

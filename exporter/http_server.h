@@ -1,6 +1,8 @@
 // The HTTP side of the exporter (civetweb): /metrics (or the configured path), the landing
 // page /, /-/healthy, /-/ready and POST /-/reload, on one port, optionally behind basic auth
 // and TLS. It only routes and frames; what it serves comes from the Routes callbacks.
+// Connections are kept alive. /metrics is sent as it is written: chunked (HTTP/1.1; until
+// the connection closes for HTTP/1.0) and gzip-compressed when the client accepts gzip.
 //
 // Thread-safety: callbacks run on civetweb's worker threads, concurrently. SetWebConfig()
 // may be called from any thread (reload).
@@ -11,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "exporter/exposition_writer.h"
 #include "exporter/mutex.h"
 #include "exporter/status.h"
 #include "exporter/web_config.h"
@@ -21,8 +24,9 @@ namespace beam_exporter {
 
 struct HttpRoutes {
   std::string telemetry_path = "/metrics";
-  // Returns the metrics text; `timeout` comes from Prometheus' X-Prometheus-Scrape-Timeout-Seconds.
-  std::function<std::string(std::chrono::milliseconds timeout)> metrics;
+  // Writes the metrics text into `out` (the server frames, compresses and finishes it);
+  // `timeout` comes from Prometheus' X-Prometheus-Scrape-Timeout-Seconds.
+  std::function<void(std::chrono::milliseconds timeout, ExpositionWriter* out)> metrics;
   std::function<bool()> ready;
   std::function<Status()> reload;
 };

@@ -1,9 +1,6 @@
 #include "exporter/scraper.h"
 
-#include <prometheus/text_serializer.h>
-
 #include <chrono>
-#include <sstream>
 
 #include "exporter/families.h"
 #include "exporter/logging.h"
@@ -73,11 +70,10 @@ void Scraper::RecordReload(bool success) {
   }
 }
 
-std::vector<prometheus::MetricFamily> Scraper::Gather(Collector::Clock::time_point deadline) const {
+void Scraper::Stream(Collector::Clock::time_point deadline, ExpositionWriter* out) const {
   static log::RateLimiter failure_log(std::chrono::minutes(1));
   const auto start = Collector::Clock::now();
   std::shared_ptr<const CollectorSet> set = collectors();
-  std::vector<prometheus::MetricFamily> out;
   auto success = MakeFamily("beam_exporter_collector_success",
                             "Whether the collector's last collection succeeded (1) or failed (0).",
                             prometheus::MetricType::Gauge);
@@ -89,7 +85,7 @@ std::vector<prometheus::MetricFamily> Scraper::Gather(Collector::Clock::time_poi
       const auto t0 = Collector::Clock::now();
       Status status;
       try {
-        status = c.collector->Collect(deadline, &out);
+        status = c.collector->Stream(deadline, out);
       } catch (const std::exception& e) {
         status = Status::Internal(e.what());
       }
@@ -102,19 +98,22 @@ std::vector<prometheus::MetricFamily> Scraper::Gather(Collector::Clock::time_poi
       }
     }
   }
-  out.push_back(std::move(success));
-  out.push_back(std::move(duration));
-  for (auto& f : CollectProcessMetrics()) out.push_back(std::move(f));
+  out->Write(success);
+  out->Write(duration);
+  out->Write(CollectProcessMetrics());
   scrape_duration_->Observe(SecondsSince(start));
-  for (auto& f : registry_->Collect()) out.push_back(std::move(f));
-  return out;
+  out->Write(registry_->Collect());
 }
 
 std::string Scraper::Scrape(Collector::Clock::time_point deadline) const {
-  std::vector<prometheus::MetricFamily> families = Gather(deadline);
-  std::ostringstream text;
-  prometheus::TextSerializer().Serialize(text, families);
-  return text.str();
+  std::string text;
+  ExpositionWriter writer([&text](std::string_view piece) {
+    text.append(piece);
+    return true;
+  });
+  Stream(deadline, &writer);
+  writer.Finish();
+  return text;
 }
 
 }  // namespace beam_exporter

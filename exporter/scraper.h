@@ -1,4 +1,4 @@
-// Builds one /metrics response: every active collector's families, each collector's
+// Writes one /metrics response: every active collector's families, each collector's
 // success and duration, the exporter's own metrics and the process_* metrics.
 //
 // Thread-safety: Scrape() runs on HTTP worker threads, concurrently; SetCollectors() runs on
@@ -17,6 +17,7 @@
 #include <prometheus/registry.h>
 
 #include "exporter/app_config.h"
+#include "exporter/exposition_writer.h"
 #include "exporter/mutex.h"
 
 namespace beam_exporter {
@@ -36,9 +37,10 @@ class Scraper {
   void SetCollectors(std::shared_ptr<const CollectorSet> collectors) EXCLUDES(mu_);
   std::shared_ptr<const CollectorSet> collectors() const EXCLUDES(mu_);
 
-  // Collects everything into families; `deadline` is passed on to every collector.
-  std::vector<prometheus::MetricFamily> Gather(Collector::Clock::time_point deadline) const;
-  // Gather() serialized in the Prometheus text format.
+  // Writes the whole response into *out (without finishing it); `deadline` is passed on to
+  // every collector.
+  void Stream(Collector::Clock::time_point deadline, ExpositionWriter* out) const;
+  // Stream() into one string.
   std::string Scrape(Collector::Clock::time_point deadline) const;
 
   // The exporter's own registry (build info, reload status, scrape durations).

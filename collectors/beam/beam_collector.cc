@@ -341,7 +341,7 @@ void BeamCollector::PublishFailure(FailureReason reason) {
   ++connect_errors_[FailureReasonName(reason)];
 }
 
-Status BeamCollector::Collect(Clock::time_point, std::vector<prometheus::MetricFamily>* out) {
+Status BeamCollector::Serve(const std::function<void(const std::vector<prometheus::MetricFamily>&)>& emit) {
   CollectorState state;
   std::shared_ptr<const Snapshot> snapshot;
   {
@@ -354,12 +354,22 @@ Status BeamCollector::Collect(Clock::time_point, std::vector<prometheus::MetricF
     state.reply_bytes = last_reply_bytes_;
   }
   ConvertOptions options{config_.node, config_.metric_names};
-  for (auto& family : CollectorStateFamilies(state, options)) out->push_back(std::move(family));
+  emit(CollectorStateFamilies(state, options));
   if (!state.up) {
     return config_.node.empty() ? Status::Ok() : Status::Unavailable("no fresh collection from node " + config_.node);
   }
-  out->insert(out->end(), snapshot->families.begin(), snapshot->families.end());
+  emit(snapshot->families);  // the snapshot is immutable and kept alive by `snapshot`
   return Status::Ok();
+}
+
+Status BeamCollector::Collect(Clock::time_point, std::vector<prometheus::MetricFamily>* out) {
+  return Serve([out](const std::vector<prometheus::MetricFamily>& families) {
+    out->insert(out->end(), families.begin(), families.end());
+  });
+}
+
+Status BeamCollector::Stream(Clock::time_point, ExpositionWriter* out) {
+  return Serve([out](const std::vector<prometheus::MetricFamily>& families) { out->Write(families); });
 }
 
 CollectorDescriptor Descriptor() {

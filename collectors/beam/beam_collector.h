@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -37,6 +38,8 @@ class BeamCollector : public Collector {
   void Start() override;
   void Stop() override;
   Status Collect(Clock::time_point deadline, std::vector<prometheus::MetricFamily>* out) override;
+  // Writes the snapshot's families straight from the snapshot, without copying them.
+  Status Stream(Clock::time_point deadline, ExpositionWriter* out) override;
 
   const BeamConfig& config() const { return config_; }
 
@@ -51,6 +54,8 @@ class BeamCollector : public Collector {
   void PublishSuccess(std::shared_ptr<const Snapshot> snapshot, double unix_time, double duration_seconds,
                       double reply_bytes) EXCLUDES(mu_);
   void PublishFailure(FailureReason reason) EXCLUDES(mu_);
+  // Hands the collector's state families, then (when fresh) the snapshot's, to `emit`.
+  Status Serve(const std::function<void(const std::vector<prometheus::MetricFamily>&)>& emit) EXCLUDES(mu_);
 
   BeamConfig config_;   // set by Configure, read-only afterwards
   std::string cookie_;  // never logged

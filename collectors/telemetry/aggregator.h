@@ -1,7 +1,11 @@
 // The series store. Every writer (reader thread) owns one Shard and updates it under that
-// shard's own lock, which only Collect() ever contends for; Collect() merges all shards into
-// Prometheus families (counters and histograms sum, gauges take the latest absolute value plus
-// relative changes). Metric families are registered once, globally, so a name or type clash
+// shard's own lock, which only a scrape ever contends for. A scrape (Stream) merges the shards
+// family by family (counters and histograms sum, gauges take the latest absolute value plus
+// relative changes) and writes each family's text before it looks at the next, so its memory
+// is bounded by the largest family (itself bounded by the per-metric series limit), not by
+// the number of series. Each series keeps its label block rendered once, at creation, and
+// each shard keeps its series of a family in key order until one is added or removed, so a
+// scrape in the steady state copies, merges and writes, but neither sorts nor escapes. Metric families are registered once, globally, so a name or type clash
 // between sources is caught on first sight and the clashing samples are dropped and counted
 // instead of breaking /metrics. Each family has a series cap; series expire after their ttl.
 // Time is injected (`now` arguments), so tests drive expiry with a fake clock.
@@ -15,8 +19,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,12 +32,13 @@
 #include "collectors/telemetry/mapper.h"
 #include "collectors/telemetry/string_hash.h"
 #include "collectors/telemetry/summary_window.h"
+#include "exporter/exposition_writer.h"
 #include "exporter/mutex.h"
 #include "exporter/thread_annotations.h"
 
 namespace beam_exporter::telemetry {
 
-enum class DropReason : uint8_t { kSeriesLimit, kTypeClash, kMetricLimit, kCount };
+enum class DropReason : uint8_t { kSeriesLimit, kTypeClash, kMetricLimit, kGlobalSeriesLimit, kCount };
 std::string_view DropReasonName(DropReason reason);
 
 class Aggregator {
@@ -41,6 +48,9 @@ class Aggregator {
   struct Options {
     size_t series_limit_per_metric = 10000;
     size_t metric_limit = 2000;  // distinct metric families
+    // Series over all families (shard copies count, as for the per-metric limit): the memory
+    // budget. The default keeps the sidecar inside its 128 MiB limit (docs/operations.md).
+    size_t series_limit = 100000;
   };
 
   // The quantile window of one summary series, shared by every shard that holds the series.
@@ -81,7 +91,7 @@ class Aggregator {
   };
 
   struct Series {
-    std::vector<std::pair<std::string, std::string>> labels;
+    std::string label_text;               // the rendered label block, {name="value",...} or empty
     double value = 0;                     // counter total; gauge shard-local value
     double gauge_delta = 0;               // gauge: relative changes since the last absolute set
     TimePoint gauge_set_time{};           // gauge: time of the last absolute set (epoch: never)
@@ -107,6 +117,16 @@ class Aggregator {
       Family* family = nullptr;  // nullptr: refused (drop_reason)
       DropReason drop_reason = DropReason::kTypeClash;
       StringMap<Series> series;
+      // `series` in key order, for scrapes; rebuilt by the next scrape after a series comes or
+      // goes (unordered_map nodes do not move, so the views stay valid until then). The views
+      // spare the scrape a pointer chase per series: it is bound by memory latency.
+      struct SortedSeries {
+        std::string_view key;
+        std::string_view label_text;
+        const Series* series;
+      };
+      std::vector<SortedSeries> sorted;
+      bool sorted_valid = false;
     };
     explicit Shard(Aggregator* owner) : owner_(owner) {}
     void CountDrop(std::string_view metric, DropReason reason) REQUIRES(mu_);
@@ -132,7 +152,23 @@ class Aggregator {
     uint64_t series = 0;
     std::map<std::pair<std::string, DropReason>, uint64_t> drops;
   };
-  // Removes expired series, then appends the merged families (sorted by name) to *out.
+  // One series merged over all shards, as a scrape sees it; the views live during the visit.
+  struct MergedSeries {
+    std::string_view key;         // label names and values, each followed by '\0'
+    std::string_view label_text;  // rendered label block
+    double value = 0;             // counter total, gauge value
+    std::span<const uint64_t> buckets;  // histogram: per bound plus +Inf, not cumulative
+    uint64_t count = 0;                 // histogram / summary
+    double sum = 0;
+    SummaryState* summary = nullptr;  // summary with quantiles
+  };
+  using FamilyVisitor = std::function<void(const Family&, std::span<const MergedSeries>)>;
+
+  // Removes expired series and hands every family that has series, in name order, to `visit`.
+  Totals Visit(TimePoint now, const FamilyVisitor& visit);
+  // Visit() writing the text of each family into *out.
+  Totals Stream(TimePoint now, ExpositionWriter* out);
+  // Visit() appending each family to *out as a MetricFamily: the structured view, for tests.
   Totals Collect(TimePoint now, std::vector<prometheus::MetricFamily>* out);
 
  private:
@@ -141,6 +177,7 @@ class Aggregator {
   Family* Resolve(const MappedSample& sample, DropReason* reason);
 
   Options options_;
+  std::atomic<int64_t> series_total_{0};  // over all families and shards
   std::vector<std::unique_ptr<Shard>> shards_;
   Mutex registry_mu_;
   std::map<std::string, std::unique_ptr<Family>, std::less<>> families_ GUARDED_BY(registry_mu_);

@@ -71,6 +71,8 @@ class TelemetryCollector : public Collector {
     aggregator_options_.series_limit_per_metric =
         static_cast<size_t>(section.GetInt("series_limit_per_metric", 10000, 1, 10'000'000));
     aggregator_options_.metric_limit = static_cast<size_t>(section.GetInt("metric_limit", 2000, 1, 1'000'000));
+    aggregator_options_.series_limit = static_cast<size_t>(
+        section.GetInt("series_limit", static_cast<int64_t>(Aggregator::Options{}.series_limit), 1, 100'000'000));
     section.CheckNoUnknownKeys();
   }
 
@@ -106,14 +108,30 @@ class TelemetryCollector : public Collector {
     if (!aggregator_) return Status::Unavailable("telemetry collector not started");
     // The counters first: a reader counts a packet after storing its samples, so every packet
     // this scrape counts has its samples in the series collected next.
-    IngestCounts counts;
-    for (const auto& s : stats_) counts.Add(*s);
+    IngestCounts counts = Counts();
     Aggregator::Totals totals = aggregator_->Collect(std::chrono::steady_clock::now(), out);
     AppendSelfMetrics(counts, totals, out);
     return Status::Ok();
   }
 
+  // The scrape path: the series are written straight from the store (see aggregator.h).
+  Status Stream(Clock::time_point, ExpositionWriter* out) override {
+    if (!aggregator_) return Status::Unavailable("telemetry collector not started");
+    IngestCounts counts = Counts();  // first, as in Collect()
+    Aggregator::Totals totals = aggregator_->Stream(std::chrono::steady_clock::now(), out);
+    std::vector<prometheus::MetricFamily> self;
+    AppendSelfMetrics(counts, totals, &self);
+    out->Write(self);
+    return Status::Ok();
+  }
+
  private:
+  IngestCounts Counts() const {
+    IngestCounts counts;
+    for (const auto& s : stats_) counts.Add(*s);
+    return counts;
+  }
+
   void AppendSelfMetrics(const IngestCounts& counts, const Aggregator::Totals& totals,
                          std::vector<prometheus::MetricFamily>* out) const {
     using prometheus::MetricType;
@@ -162,7 +180,7 @@ class TelemetryCollector : public Collector {
 
     auto series_dropped = MakeFamily("beam_exporter_telemetry_series_dropped_total",
                                      "Samples dropped by the series store, by metric and reason "
-                                     "(series_limit, type_clash, metric_limit).",
+                                     "(series_limit, type_clash, metric_limit, global_series_limit).",
                                      MetricType::Counter);
     for (const auto& [key, n] : totals.drops) {
       AddSample(&series_dropped, {{"metric", key.first}, {"reason", std::string(DropReasonName(key.second))}},

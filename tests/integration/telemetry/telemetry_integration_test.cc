@@ -13,6 +13,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include <zlib.h>
+
+#include <sstream>
+
 #include "tests/support/exporter_process.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
@@ -429,6 +433,94 @@ TEST(TelemetryIntegrationTest, StopsPromptlyOnSigterm) {
   std::optional<int> status = e.process().Wait(milliseconds(3000));
   ASSERT_TRUE(status.has_value()) << "still running 3 s after SIGTERM";
   EXPECT_EQ(*status, 0) << e.process().Output();
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Inflates one gzip member; *ok says whether it was a valid one.
+std::string Gunzip(const std::string& in, bool* ok) {
+  z_stream z{};
+  *ok = inflateInit2(&z, 15 + 16) == Z_OK;
+  std::string out;
+  char buf[65536];
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  int rc = Z_OK;
+  while (*ok && rc != Z_STREAM_END) {
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof buf;
+    rc = inflate(&z, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) *ok = false;
+    out.append(buf, sizeof buf - z.avail_out);
+  }
+  inflateEnd(&z);
+  return out;
+}
+
+// The exposition without the samples that change from one scrape to the next (timings and
+// the process' own resources).
+std::string WithoutScrapeDependentLines(const std::string& exposition) {
+  std::istringstream in(exposition);
+  std::string out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("process_", 0) == 0 || line.rfind("beam_exporter_scrape_duration_seconds", 0) == 0 ||
+        line.rfind("beam_exporter_collector_duration_seconds", 0) == 0) {
+      continue;
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+TEST(TelemetryIntegrationTest, GzipScrapeDecompressesToThePlainBody) {
+  TelemetryExporter e;
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  // Enough series for a body of many 64 KiB chunks, so compression runs across pieces.
+  for (int packet = 0; packet < 200; ++packet) {
+    std::string datagram;
+    for (int i = 0; i < 20; ++i) {
+      datagram += "gzip.test.duration:" + std::to_string(i) + "|h|#user:u" + std::to_string(packet * 20 + i) + "\n";
+    }
+    e.Send(datagram);
+  }
+  const std::string settled = e.MetricsAfterPackets(200);
+  ASSERT_EQ(SampleValue(settled, "beam_exporter_telemetry_packets_total"), 200) << settled.substr(0, 2000);
+  const std::string url = "http://127.0.0.1:" + std::to_string(e.port()) + "/metrics";
+  const fs::path plain = e.dir() / "plain.txt", gzipped = e.dir() / "body.gz", headers = e.dir() / "headers.txt";
+  CommandResult r = RunCommand({"curl", "-sS", "--fail", "-o", plain.string(), url}, milliseconds(10000));
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = RunCommand({"curl", "-sS", "--fail", "-H", "Accept-Encoding: gzip", "-D", headers.string(), "-o",
+                  gzipped.string(), url},
+                 milliseconds(10000));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string head = ReadFile(headers);
+  EXPECT_NE(head.find("Content-Encoding: gzip"), std::string::npos) << head;
+  EXPECT_NE(head.find("Transfer-Encoding: chunked"), std::string::npos) << head;
+  const std::string plain_body = ReadFile(plain);
+  const std::string compressed = ReadFile(gzipped);
+  bool ok = false;
+  const std::string inflated = Gunzip(compressed, &ok);
+  ASSERT_TRUE(ok) << "the gzip body does not inflate (" << compressed.size() << " bytes)";
+  EXPECT_GT(plain_body.size(), 1000000u);
+  EXPECT_LT(compressed.size(), plain_body.size() / 4);
+  EXPECT_EQ(SampleValue(plain_body, "gzip_test_duration_count{user=\"u3999\"}"), 1);
+  EXPECT_EQ(WithoutScrapeDependentLines(inflated), WithoutScrapeDependentLines(plain_body));
+}
+
+TEST(TelemetryIntegrationTest, ScrapesReuseTheConnection) {
+  TelemetryExporter e;
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  const std::string url = "http://127.0.0.1:" + std::to_string(e.port()) + "/metrics";
+  // One curl, three transfers over HTTP/1.1 (plain, gzip, plain): new connections per transfer.
+  CommandResult r = RunCommand({"curl", "-sS", "--fail", "-o", "/dev/null", "-w", "%{num_connects}\n", url, "-o",
+                                "/dev/null", "--compressed", "-w", "%{num_connects}\n", url, "-o", "/dev/null", "-w",
+                                "%{num_connects}\n", url},
+                               milliseconds(10000));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "1\n0\n0\n");
 }
 
 }  // namespace

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <prometheus/text_serializer.h>
+
 #include <cmath>
+#include <sstream>
 
 namespace beam_exporter::telemetry {
 namespace {
@@ -262,6 +265,95 @@ TEST(AggregatorTest, SummarySeriesCapApplies) {
   totals = agg.Collect(kT0, &out);
   EXPECT_EQ(totals.series, 1u);
   EXPECT_EQ((totals.drops[{"s", DropReason::kSeriesLimit}]), 1u);
+}
+
+// Fills a three-shard store with every type, label sets shared by shards and label values
+// that need escaping or sort differently as text than as keys.
+void FillMixed(Aggregator* agg, const SummaryOptions* options) {
+  const char* values[] = {"a", "a!", "b\"q", "c\\d", "e\nf", "", "zz"};
+  for (int i = 0; i < 300; ++i) {
+    const std::string v = std::string(values[i % 7]) + std::to_string(i % 40);
+    Label l[] = {{"route", v}, {"status", i % 3 ? "200" : "500"}};
+    Aggregator::Shard& shard = agg->shard(static_cast<size_t>(i % 3));
+    shard.Add(Make("hits_total", MetricType::kCounter, i, l), kT0 + seconds(i));
+    MappedSample g = Make("inflight", MetricType::kGauge, i % 11, l);
+    g.relative = i % 4 == 0;
+    shard.Add(g, kT0 + seconds(i));
+    shard.Add(Make("latency_seconds", MetricType::kHistogram, (i % 17) / 10.0, l), kT0 + seconds(i));
+    shard.Add(MakeSummary("size_bytes", i, options, l), kT0 + seconds(i));
+  }
+  agg->shard(0).Add(Make("no_labels_total", MetricType::kCounter, 1.5), kT0);
+}
+
+TEST(AggregatorTest, StreamWritesWhatTextSerializerWritesForTheSameFamilies) {
+  SummaryOptions options;
+  Aggregator streamed({}, 3);
+  Aggregator collected({}, 3);
+  FillMixed(&streamed, &options);
+  FillMixed(&collected, &options);
+  std::string text;
+  ExpositionWriter writer(
+      [&text](std::string_view piece) {
+        text.append(piece);
+        return true;
+      },
+      512);
+  Aggregator::Totals stream_totals = streamed.Stream(kT0 + seconds(400), &writer);
+  ASSERT_TRUE(writer.Finish());
+  std::vector<prometheus::MetricFamily> families;
+  Aggregator::Totals collect_totals = collected.Collect(kT0 + seconds(400), &families);
+  std::ostringstream serialized;
+  prometheus::TextSerializer().Serialize(serialized, families);
+  EXPECT_EQ(text, serialized.str());
+  EXPECT_EQ(stream_totals.series, collect_totals.series);
+  EXPECT_GT(stream_totals.series, 4u * 280);
+  // A second scrape (shard orders cached) writes the same text.
+  std::string again;
+  ExpositionWriter writer2([&again](std::string_view piece) {
+    again.append(piece);
+    return true;
+  });
+  streamed.Stream(kT0 + seconds(400), &writer2);
+  writer2.Finish();
+  EXPECT_EQ(again, text);
+}
+
+TEST(AggregatorTest, GlobalSeriesLimitDropsNewSeriesOfAnyMetricAndCounts) {
+  Aggregator::Options options;
+  options.series_limit = 3;
+  Aggregator agg(options, 1);
+  for (const char* v : {"a", "b"}) {
+    Label l[] = {{"k", v}};
+    EXPECT_TRUE(agg.shard(0).Add(Make("one", MetricType::kCounter, 1, l), kT0));
+  }
+  Label c[] = {{"k", "c"}};
+  Label d[] = {{"k", "d"}};
+  EXPECT_TRUE(agg.shard(0).Add(Make("two", MetricType::kCounter, 1, c), kT0));
+  EXPECT_FALSE(agg.shard(0).Add(Make("two", MetricType::kCounter, 1, d), kT0));
+  EXPECT_FALSE(agg.shard(0).Add(Make("one", MetricType::kCounter, 1, d), kT0));
+  EXPECT_FALSE(agg.shard(0).Add(Make("one", MetricType::kCounter, 1, c), kT0));
+  Label a[] = {{"k", "a"}};
+  EXPECT_TRUE(agg.shard(0).Add(Make("one", MetricType::kCounter, 5, a), kT0));  // known series still update
+  std::vector<prometheus::MetricFamily> out;
+  Aggregator::Totals totals = agg.Collect(kT0, &out);
+  EXPECT_EQ(totals.series, 3u);
+  EXPECT_EQ((totals.drops[{"two", DropReason::kGlobalSeriesLimit}]), 1u);
+  EXPECT_EQ((totals.drops[{"one", DropReason::kGlobalSeriesLimit}]), 2u);
+  EXPECT_EQ(DropReasonName(DropReason::kGlobalSeriesLimit), "global_series_limit");
+}
+
+TEST(AggregatorTest, ExpiredSeriesFreeTheGlobalBudget) {
+  Aggregator::Options options;
+  options.series_limit = 1;
+  Aggregator agg(options, 1);
+  MappedSample m = Make("t", MetricType::kCounter, 1);
+  m.ttl = seconds(60);
+  EXPECT_TRUE(agg.shard(0).Add(m, kT0));
+  MappedSample other = Make("u", MetricType::kCounter, 1);
+  EXPECT_FALSE(agg.shard(0).Add(other, kT0));
+  std::vector<prometheus::MetricFamily> out;
+  agg.Collect(kT0 + seconds(61), &out);  // expires t
+  EXPECT_TRUE(agg.shard(0).Add(other, kT0 + seconds(62)));
 }
 
 }  // namespace
