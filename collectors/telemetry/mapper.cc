@@ -77,6 +77,10 @@ void CheckRepetitionCounts(const ConfigMap& item, std::string_view pattern) {
     char c = pattern[i];
     if (c == '\\') {
       ++i;  // the escaped character is never an operator
+      // \x{10FF}, \p{Greek}, \P{Greek}: the braces hold a code point or a class name.
+      bool braced = i + 1 < pattern.size() && pattern[i + 1] == '{' &&
+                    (pattern[i] == 'x' || pattern[i] == 'p' || pattern[i] == 'P');
+      if (braced) i = std::min(pattern.find('}', i), pattern.size());
     } else if (in_class) {
       in_class = c != ']';
     } else if (c == '[') {

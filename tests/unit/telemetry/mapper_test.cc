@@ -271,16 +271,16 @@ TEST(MapperTest, RegexRe2RefusesIsAConfigErrorWithFileAndLine) {
   expect_error("\\pL{1000}", "pattern too large");  // over RE2's 8 MiB budget for one pattern
 }
 
-TEST(MapperTest, RegexBracesThatAreNoRepetitionStayLiteral) {
+TEST(MapperTest, RegexBracesThatAreNoRepetitionAreAccepted) {
   MappingRules rules = RulesFromYaml(R"(
 mappings:
-  - match: '^x\{99999\}[{]9999999}{,}{a9999}$'
+  - match: '^x\{99999\}[{]9999999}{,}{a9999}\x{1001}$'
     match_type: regex
     name: braces
 )");
   Mapper mapper(rules);
   MappedSample m;
-  EXPECT_EQ(mapper.Map(MakeSample("x{99999}{9999999}{,}{a9999}", SampleKind::kGauge, 1), &m), MapOutcome::kMapped);
+  EXPECT_EQ(mapper.Map(MakeSample("x{99999}{9999999}{,}{a9999}\u1001", SampleKind::kGauge, 1), &m), MapOutcome::kMapped);
 }
 
 TEST(MapperTest, BadRulesAreConfigErrorsWithFileAndLine) {
