@@ -1,5 +1,6 @@
 #include "collectors/telemetry/mapper.h"
 
+#include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -50,8 +51,70 @@ bool IsValidGlob(std::string_view glob) {
 
 const std::string kReservedPrefix = "beam_exporter_";
 
-// Longer sample names are refused before any regex runs (std::regex recurses per character).
-constexpr size_t kMaxNameLength = 1024;
+// Longer names are matched every time instead of cached, so the cache's memory stays bounded
+// (cache_limit names of at most this size) whatever names a sender makes up.
+constexpr size_t kMaxCachedNameLength = 1024;
+
+// RE2 (like Go's regexp) reads `{n}` whose count does not fit its integer parser as literal
+// text, so `a{999999999999999999}` would quietly match that string. A rule meaning a repetition
+// that large is a mistake, so any `{n}`, `{n,}` or `{n,m}` outside a character class with a count
+// above RE2's limit is refused here; a literal brace is written `\{`.
+constexpr size_t kMaxRepeat = 1000;
+
+// Reads a repetition count (digits only; empty reads as 0). The value saturates above kMaxRepeat.
+bool ParseRepeatCount(std::string_view digits, size_t* value) {
+  *value = 0;
+  for (char d : digits) {
+    if (d < '0' || d > '9') return false;
+    *value = std::min(*value * 10 + static_cast<size_t>(d - '0'), kMaxRepeat + 1);
+  }
+  return true;
+}
+
+void CheckRepetitionCounts(const ConfigMap& item, std::string_view pattern) {
+  bool in_class = false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '\\') {
+      ++i;  // the escaped character is never an operator
+      // \x{10FF}, \p{Greek}, \P{Greek}: the braces hold a code point or a class name.
+      bool braced = i + 1 < pattern.size() && pattern[i + 1] == '{' &&
+                    (pattern[i] == 'x' || pattern[i] == 'p' || pattern[i] == 'P');
+      if (braced) i = std::min(pattern.find('}', i), pattern.size());
+    } else if (in_class) {
+      in_class = c != ']';
+    } else if (c == '[') {
+      in_class = true;
+      if (i + 1 < pattern.size() && pattern[i + 1] == '^') ++i;
+      if (i + 1 < pattern.size() && pattern[i + 1] == ']') ++i;  // a leading ']' is literal
+    } else if (c == '{') {
+      size_t end = pattern.find('}', i);
+      if (end == std::string_view::npos) return;
+      std::string_view counts = pattern.substr(i + 1, end - i - 1);
+      size_t comma = counts.find(',');
+      std::string_view max_text = comma == std::string_view::npos ? std::string_view() : counts.substr(comma + 1);
+      size_t min = 0;
+      size_t max = 0;
+      if (!counts.empty() && counts.front() != ',' && ParseRepeatCount(counts.substr(0, comma), &min) &&
+          ParseRepeatCount(max_text, &max) && (min > kMaxRepeat || max > kMaxRepeat)) {
+        item.Fail("match", "invalid regular expression '" + std::string(pattern) + "': repetition {" +
+                               std::string(counts) + "} is above RE2's limit of 1000 (write \\{ for a literal brace)");
+      }
+    }
+  }
+}
+
+// Compiles a `match_type: regex` pattern with RE2. Throws ConfigError naming the rule's file and
+// line when RE2 refuses it (bad syntax, constructs RE2 lacks such as backreferences, a repetition
+// above 1000, or a program over RE2's default memory budget).
+std::shared_ptr<const re2::RE2> CompileRegex(const ConfigMap& item, const std::string& pattern) {
+  CheckRepetitionCounts(item, pattern);
+  RE2::Options options;
+  options.set_log_errors(false);  // the error goes into the ConfigError instead of stderr
+  auto regex = std::make_shared<const re2::RE2>(pattern, options);
+  if (!regex->ok()) item.Fail("match", "invalid regular expression '" + pattern + "': " + regex->error());
+  return regex;
+}
 
 }  // namespace
 
@@ -120,11 +183,7 @@ void MappingRules::AddRules(std::vector<ConfigMap> items) {
       }
     } else if (match_type == "regex") {
       rule.match_type = MappingRule::MatchType::kRegex;
-      try {
-        rule.regex.emplace(rule.match, std::regex::ECMAScript | std::regex::optimize);
-      } catch (const std::regex_error& e) {
-        item.Fail("match", std::string("invalid regular expression: ") + e.what());
-      }
+      rule.regex = CompileRegex(item, rule.match);
     } else {
       item.Fail("match_type", "expected glob or regex, got '" + match_type + "'");
     }
@@ -263,6 +322,22 @@ bool GlobMatch(std::string_view pattern, std::string_view name, std::vector<std:
   }
 }
 
+bool RegexMatch(const re2::RE2& regex, std::string_view name, std::vector<std::string>* captures) {
+  re2::StringPiece text(name.data(), name.size());
+  // Asked for groups, RE2 runs its submatch engine on the whole name even when nothing matches,
+  // several times slower than its DFA on a name that does not match (tests/bench/telemetry/
+  // mapper_regex_bench.cc); most names match few of the rules, so the DFA answers first.
+  if (!regex.Match(text, 0, name.size(), RE2::UNANCHORED, nullptr, 0)) return false;
+  std::vector<re2::StringPiece> groups(static_cast<size_t>(regex.NumberOfCapturingGroups()) + 1);
+  if (!regex.Match(text, 0, name.size(), RE2::UNANCHORED, groups.data(), static_cast<int>(groups.size()))) {
+    return false;
+  }
+  captures->clear();
+  // A group that took no part in the match has a null data pointer.
+  for (const re2::StringPiece& g : groups) captures->emplace_back(std::string_view(g.data(), g.size()));
+  return true;
+}
+
 Mapper::Mapper(const MappingRules& rules, size_t cache_limit) : rules_(rules), cache_limit_(cache_limit) {
   name_.reserve(256);
   arena_.reserve(1024);
@@ -271,25 +346,29 @@ Mapper::Mapper(const MappingRules& rules, size_t cache_limit) : rules_(rules), c
 }
 
 const std::vector<Mapper::Candidate>& Mapper::Candidates(std::string_view name) {
+  if (name.size() > kMaxCachedNameLength) {
+    FindCandidates(name, &uncached_);
+    return uncached_;
+  }
   auto it = cache_.find(name);
   if (it != cache_.end()) return it->second;
   if (cache_.size() >= cache_limit_) cache_.clear();
   std::vector<Candidate> found;
+  FindCandidates(name, &found);
+  return cache_.emplace(std::string(name), std::move(found)).first->second;
+}
+
+void Mapper::FindCandidates(std::string_view name, std::vector<Candidate>* found) const {
+  found->clear();
   std::vector<std::string> captures;
   for (uint32_t i = 0; i < rules_.rules.size(); ++i) {
     const MappingRule& rule = rules_.rules[i];
     if (rule.match_type == MappingRule::MatchType::kGlob) {
-      if (GlobMatch(rule.match, name, &captures)) found.push_back({i, captures});
+      if (GlobMatch(rule.match, name, &captures)) found->push_back({i, captures});
     } else {
-      std::match_results<std::string_view::const_iterator> m;
-      if (std::regex_search(name.begin(), name.end(), m, *rule.regex)) {
-        Candidate c{i, {}};
-        for (const auto& group : m) c.captures.emplace_back(group.str());
-        found.push_back(std::move(c));
-      }
+      if (RegexMatch(*rule.regex, name, &captures)) found->push_back({i, captures});
     }
   }
-  return cache_.emplace(std::string(name), std::move(found)).first->second;
 }
 
 bool Mapper::Conditions(const MappingRule& rule, const Sample& sample) const {
@@ -372,7 +451,6 @@ MapOutcome Mapper::Map(const Sample& sample, MappedSample* out) {
   pending_.clear();
   const MappingRule* rule = nullptr;
   const std::vector<std::string>* captures = nullptr;
-  if (sample.name.size() > kMaxNameLength) return MapOutcome::kInvalidName;
   for (const Candidate& c : Candidates(sample.name)) {
     if (Conditions(rules_.rules[c.rule], sample)) {
       rule = &rules_.rules[c.rule];

@@ -10,8 +10,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
-#include <regex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,6 +20,10 @@
 #include "collectors/telemetry/sample.h"
 #include "collectors/telemetry/string_hash.h"
 #include "exporter/config_map.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace beam_exporter::telemetry {
 
@@ -50,7 +54,7 @@ struct MappingRule {
   enum class MatchType : uint8_t { kGlob, kRegex };
   std::string match;
   MatchType match_type = MatchType::kGlob;
-  std::optional<std::regex> regex;
+  std::shared_ptr<const re2::RE2> regex;  // match_type regex: RE2 (linear time, no recursion)
   std::optional<SampleSource> match_source;
   std::optional<SampleKind> match_kind;
   // match_metric_type: timer -- StatsD `ms` lines only. telemetry_metrics_statsd's :standard
@@ -128,6 +132,7 @@ class Mapper {
     std::vector<std::string> captures;  // [0] is the whole match
   };
   const std::vector<Candidate>& Candidates(std::string_view name);
+  void FindCandidates(std::string_view name, std::vector<Candidate>* found) const;
   bool Conditions(const MappingRule& rule, const Sample& sample) const;
   // Appends the expansion of `tmpl` to arena_.
   void Expand(std::string_view tmpl, const std::vector<std::string>& captures, const Sample& sample);
@@ -136,6 +141,7 @@ class Mapper {
   const MappingRules& rules_;
   size_t cache_limit_;
   StringMap<std::vector<Candidate>> cache_;
+  std::vector<Candidate> uncached_;  // candidates for a name too long to cache
   std::string name_;
   std::string arena_;
   struct PendingLabel {
@@ -154,5 +160,9 @@ class Mapper {
 // '*' standing for any run of characters other than '.' (`*`, `http_*`, `*_time`).
 // Fills `captures` with [whole name, star1, star2, ...].
 bool GlobMatch(std::string_view pattern, std::string_view name, std::vector<std::string>* captures);
+
+// Whether the RE2 `regex` matches anywhere in `name` (unanchored, as statsd_exporter's regexes).
+// Fills `captures` with [whole match, group 1, group 2, ...]; a group that took no part is empty.
+bool RegexMatch(const re2::RE2& regex, std::string_view name, std::vector<std::string>* captures);
 
 }  // namespace beam_exporter::telemetry

@@ -47,7 +47,8 @@ std::string_view LineErrorName(LineError error) {
 }
 
 bool LineErrorDropsLine(LineError error) {
-  return error != LineError::kInvalidSampleRate && error != LineError::kInvalidTag;
+  return error != LineError::kInvalidSampleRate && error != LineError::kInvalidTag &&
+         error != LineError::kMalformedTimestamp;
 }
 
 bool IsValidUtf8(std::string_view text) {
@@ -274,11 +275,10 @@ void StatsdParser::ParseLine(std::string_view line, StatsdSink& sink) {
         tags_.push_back({"container_id", component.substr(2)});
         break;
       case 'T':
-        if (!AllDigits(component.substr(1))) {
-          sink.OnLineError(LineError::kMalformedTimestamp, line);
-          return;
-        }
-        break;  // Timestamps are accepted and ignored: Prometheus stamps at scrape time.
+        // Timestamps are ignored (Prometheus stamps at scrape time), so a malformed or empty one
+        // costs only itself, as in statsd_exporter: counted, and the sample kept.
+        if (!AllDigits(component.substr(1))) sink.OnLineError(LineError::kMalformedTimestamp, line);
+        break;
       default:
         sink.OnLineError(LineError::kInvalidComponent, line);
         return;

@@ -40,7 +40,7 @@ enum class LineError : uint8_t {
   kInvalidSampleRate,     // @rate not a number in (0,1]; the line is still used with rate 1
   kInvalidTag,            // a tag without key or value; the tag is skipped, the line used
   kMalformedContainerId,  // |c without :id
-  kMalformedTimestamp,    // |T without digits
+  kMalformedTimestamp,    // |T without digits; the timestamp is ignored, the line used
   kInvalidComponent,      // unknown |x component
   kSetNotSupported,       // type s
   kIllegalType,           // unknown type

@@ -191,8 +191,9 @@ TEST(TelemetryIntegrationTest, ClashAndSeriesLimitKeepMetricsValid) {
   TelemetryExporter e("    series_limit_per_metric: 2\n");
   ASSERT_TRUE(e.ready()) << e.process().Output();
   // x becomes a gauge, then x as a histogram clashes; lat_count would collide with the
-  // histogram lat's own _count series; a name over 1024 bytes is refused.
-  e.Send("x:1|g\nx:1|h\nlat:1|h\nlat_count:5|g\n" + std::string(1100, 'n') + ":1|g");
+  // histogram lat's own _count series; a name in the reserved prefix is refused; a long name (there
+  // is no length limit since regex rules match in linear time) is served.
+  e.Send("x:1|g\nx:1|h\nlat:1|h\nlat_count:5|g\nbeam_exporter.up:1|g\n" + std::string(1100, 'n') + ":1|g");
   e.Send("many:1|c|#k:a\nmany:1|c|#k:b\nmany:1|c|#k:c");
   std::string m = e.MetricsAfterPackets(2);
   EXPECT_EQ(SampleValue(m, "x"), 1) << m;
@@ -200,6 +201,7 @@ TEST(TelemetryIntegrationTest, ClashAndSeriesLimitKeepMetricsValid) {
   EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_series_dropped_total{metric=\"x\",reason=\"type_clash\"}"), 1);
   EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_series_dropped_total{metric=\"lat_count\",reason=\"type_clash\"}"), 1);
   EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_samples_total{outcome=\"invalid_name\"}"), 1);
+  EXPECT_EQ(SampleValue(m, std::string(1100, 'n')), 1);
   EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_series_dropped_total{metric=\"many_total\",reason=\"series_limit\"}"), 1);
   CommandResult r = PromtoolCheckMetrics(m);
   EXPECT_EQ(r.status, 0) << r.output;

@@ -1,6 +1,7 @@
 #include "collectors/telemetry/mapper.h"
 
 #include <gtest/gtest.h>
+#include <re2/re2.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -50,6 +51,17 @@ TEST(GlobMatchTest, SegmentsAndCaptures) {
   EXPECT_EQ(caps[1], "queue");
   EXPECT_TRUE(GlobMatch("*", "", &caps));
   EXPECT_FALSE(GlobMatch("ab*ba", "aba", &caps));
+}
+
+TEST(RegexMatchTest, UnanchoredWithNumberedGroups) {
+  std::vector<std::string> caps;
+  re2::RE2 re("(\\w+)\\.(x)?y");
+  ASSERT_TRUE(re.ok());
+  EXPECT_TRUE(RegexMatch(re, "-abc.xy-", &caps));
+  EXPECT_EQ(caps, (std::vector<std::string>{"abc.xy", "abc", "x"}));
+  EXPECT_TRUE(RegexMatch(re, "abc.y", &caps));
+  EXPECT_EQ(caps, (std::vector<std::string>{"abc.y", "abc", ""}));
+  EXPECT_FALSE(RegexMatch(re, "abc.z", &caps));
 }
 
 TEST(EscapeNameTest, LikeStatsdExporter) {
@@ -190,7 +202,87 @@ mappings:
   EXPECT_EQ(m.name, "x_a_b_c");
   EXPECT_EQ(mapper.Map(MakeSample("y.", SampleKind::kGauge, 1), &m), MapOutcome::kInvalidName);
   EXPECT_EQ(mapper.Map(MakeSample("beam_exporter.up", SampleKind::kGauge, 1), &m), MapOutcome::kInvalidName);
-  EXPECT_EQ(mapper.Map(MakeSample(std::string(2000, 'a'), SampleKind::kGauge, 1), &m), MapOutcome::kInvalidName);
+}
+
+TEST(MapperTest, RegexCapturesAreNumberedGroupsOfAnUnanchoredMatch) {
+  MappingRules rules = RulesFromYaml(R"(
+mappings:
+  - match: "(\\w+)_(ok|err)?\\.total"
+    match_type: regex
+    name: "m_${1}"
+    labels: {whole: "$0", outcome: "${2}"}
+)");
+  Mapper mapper(rules);
+  MappedSample m;
+  ASSERT_EQ(mapper.Map(MakeSample("x.jobs_ok.total.y", SampleKind::kGauge, 1), &m), MapOutcome::kMapped);
+  EXPECT_EQ(m.name, "m_jobs");
+  EXPECT_EQ(LabelMap(m), (std::map<std::string, std::string>{{"outcome", "ok"}, {"whole", "jobs_ok.total"}}));
+  // An optional group that took no part in the match expands to nothing.
+  ASSERT_EQ(mapper.Map(MakeSample("jobs_.total", SampleKind::kGauge, 1), &m), MapOutcome::kMapped);
+  EXPECT_EQ(LabelMap(m), (std::map<std::string, std::string>{{"outcome", ""}, {"whole", "jobs_.total"}}));
+}
+
+// RE2 matches in time linear in the name and without recursion, so long names need no limit
+// (std::regex recursed per character, and the mapper used to refuse names over 1024 bytes).
+TEST(MapperTest, LongNamesAreMatchedByRegexRulesAndMappedByDefault) {
+  MappingRules rules = RulesFromYaml(R"(
+mappings:
+  - match: '^(.+)\.query\.total_time$'
+    match_type: regex
+    name: "ecto_query_total_time_seconds"
+    labels: {repo: "$1"}
+)");
+  Mapper mapper(rules);
+  MappedSample m;
+  std::string repo(200000, 'r');
+  std::string name = repo + ".query.total_time";
+  for (int pass = 0; pass < 2; ++pass) {  // long names are not cached: the second pass matches again
+    ASSERT_EQ(mapper.Map(MakeSample(name, SampleKind::kObserver, 1), &m), MapOutcome::kMapped);
+    EXPECT_EQ(m.name, "ecto_query_total_time_seconds");
+    ASSERT_EQ(m.labels.size(), 1u);
+    EXPECT_EQ(m.labels[0].value, repo);
+  }
+  std::string other(5000, 'a');
+  ASSERT_EQ(mapper.Map(MakeSample(other, SampleKind::kGauge, 1), &m), MapOutcome::kDefault);
+  EXPECT_EQ(m.name, other);
+}
+
+TEST(MapperTest, RegexRe2RefusesIsAConfigErrorWithFileAndLine) {
+  auto expect_error = [](const std::string& match, const std::string& fragment) {
+    std::string yaml = "mappings:\n  - name: x\n    match_type: regex\n    match: '" + match + "'\n";
+    try {
+      RulesFromYaml(yaml);
+      ADD_FAILURE() << "accepted: " << match;
+    } catch (const ConfigError& e) {
+      std::string what = e.what();
+      EXPECT_NE(what.find("test.yml:4:"), std::string::npos) << what;
+      EXPECT_NE(what.find("invalid regular expression '" + match + "'"), std::string::npos) << what;
+      EXPECT_NE(what.find(fragment), std::string::npos) << what;
+    }
+  };
+  // std::regex overflowed a signed int on this (UB); RE2 alone would read it as literal text.
+  expect_error("a{999999999999999999}", "repetition {999999999999999999} is above RE2's limit of 1000");
+  expect_error("a{2,99999999999}", "above RE2's limit of 1000");
+  expect_error("a{1001}", "above RE2's limit of 1000");
+  expect_error("x{y}a{5,2000}", "repetition {5,2000} is above");
+  expect_error("(a{100}){100}", "invalid repetition size");  // RE2's own check: nested counts multiply
+  // ECMAScript constructs RE2 does not have (matching them needs backtracking).
+  expect_error("(a)\\1", "invalid escape sequence");
+  expect_error("a(?=b)", "invalid perl operator");
+  expect_error("(", "missing )");
+  expect_error("\\pL{1000}", "pattern too large");  // over RE2's 8 MiB budget for one pattern
+}
+
+TEST(MapperTest, RegexBracesThatAreNoRepetitionAreAccepted) {
+  MappingRules rules = RulesFromYaml(R"(
+mappings:
+  - match: '^x\{99999\}[{]9999999}{,}{a9999}\x{1001}$'
+    match_type: regex
+    name: braces
+)");
+  Mapper mapper(rules);
+  MappedSample m;
+  EXPECT_EQ(mapper.Map(MakeSample("x{99999}{9999999}{,}{a9999}\u1001", SampleKind::kGauge, 1), &m), MapOutcome::kMapped);
 }
 
 TEST(MapperTest, BadRulesAreConfigErrorsWithFileAndLine) {

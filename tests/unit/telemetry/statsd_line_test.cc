@@ -133,7 +133,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Bad{"foo:inf|g", LineError::kMalformedValue}, Bad{"foo:1:x|h", LineError::kMalformedValue},
                       Bad{"foo:1|s", LineError::kSetNotSupported}, Bad{"foo:1|x", LineError::kIllegalType},
                       Bad{"foo:1|c|", LineError::kMalformedComponent}, Bad{"foo:1|c||#a:b", LineError::kMalformedComponent},
-                      Bad{"foo:1|c|c", LineError::kMalformedContainerId}, Bad{"foo:1|c|Tabc", LineError::kMalformedTimestamp},
+                      Bad{"foo:1|c|c", LineError::kMalformedContainerId},
                       Bad{"foo:1|c|x", LineError::kInvalidComponent}, Bad{"foo:-1|c", LineError::kNegativeCounter},
                       Bad{"foo,a=b:1|c|#c:d", LineError::kMixedTaggingStyles},
                       Bad{"[a=b]:1|c", LineError::kMalformedLine}));
@@ -191,6 +191,25 @@ TEST(StatsdParserTest, InvalidSampleRateIsCountedAndIgnored) {
   EXPECT_DOUBLE_EQ(sink.samples[1].value, 3);
   EXPECT_EQ(sink.errors, (std::vector<LineError>{LineError::kInvalidSampleRate, LineError::kInvalidSampleRate}));
   EXPECT_FALSE(LineErrorDropsLine(LineError::kInvalidSampleRate));
+}
+
+TEST(StatsdParserTest, MalformedOrEmptyTimestampIsCountedAndTheSampleKept) {
+  StatsdParser parser;
+  RecordingSink sink;
+  parser.ParseLine("foo:100|c|#tag:val|Tnot-a-ts", sink);
+  parser.ParseLine("bar:100|c|T", sink);
+  parser.ParseLine("baz:2|g|T12x|#k:v", sink);
+  ASSERT_EQ(sink.samples.size(), 3u);
+  EXPECT_EQ(sink.samples[0].name, "foo");
+  EXPECT_DOUBLE_EQ(sink.samples[0].value, 100);
+  EXPECT_EQ(sink.samples[0].tags, (Tags{{"tag", "val"}}));
+  EXPECT_EQ(sink.samples[1].name, "bar");
+  EXPECT_DOUBLE_EQ(sink.samples[1].value, 100);
+  EXPECT_EQ(sink.samples[2].name, "baz");
+  EXPECT_EQ(sink.samples[2].tags, (Tags{{"k", "v"}}));
+  EXPECT_EQ(sink.errors, (std::vector<LineError>{LineError::kMalformedTimestamp, LineError::kMalformedTimestamp,
+                                                 LineError::kMalformedTimestamp}));
+  EXPECT_FALSE(LineErrorDropsLine(LineError::kMalformedTimestamp));
 }
 
 TEST(StatsdParserTest, TagWithoutValueIsSkippedAndCounted) {
