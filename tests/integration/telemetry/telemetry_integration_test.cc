@@ -13,11 +13,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include <zlib.h>
 
 #include <sstream>
 
 #include "tests/support/exporter_process.h"
+#include "tests/support/gunzip.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
 #include "tests/support/prometheus_server.h"
@@ -440,26 +440,6 @@ TEST(TelemetryIntegrationTest, StopsPromptlyOnSigterm) {
 std::string ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// Inflates one gzip member; *ok says whether it was a valid one.
-std::string Gunzip(const std::string& in, bool* ok) {
-  z_stream z{};
-  *ok = inflateInit2(&z, 15 + 16) == Z_OK;
-  std::string out;
-  char buf[65536];
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  int rc = Z_OK;
-  while (*ok && rc != Z_STREAM_END) {
-    z.next_out = reinterpret_cast<Bytef*>(buf);
-    z.avail_out = sizeof buf;
-    rc = inflate(&z, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) *ok = false;
-    out.append(buf, sizeof buf - z.avail_out);
-  }
-  inflateEnd(&z);
-  return out;
 }
 
 // The exposition without the samples that change from one scrape to the next (timings and
