@@ -13,7 +13,6 @@
 // length limit; std::regex's matching recursed per character).
 // Thread CPU time; ratios are RE2 against std::regex in the same run.
 //   telemetry_mapper_regex_bench [--seconds=2]
-#include <time.h>
 
 #include <cstdio>
 #include <cstring>
@@ -22,28 +21,11 @@
 #include <vector>
 
 #include "collectors/telemetry/mapper.h"
+#include "tests/bench/telemetry/thread_cpu_timing.h"
 
 using namespace beam_exporter::telemetry;
 
 namespace {
-
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-// CPU time of this thread per name (not wall time: the machine is shared).
-template <typename F>
-double NsPerName(size_t names_per_round, double seconds, F&& round) {
-  size_t rounds = 0;
-  double start = ThreadCpuSeconds();
-  while (ThreadCpuSeconds() - start < seconds) {
-    round();
-    ++rounds;
-  }
-  return 1e9 * (ThreadCpuSeconds() - start) / static_cast<double>(rounds * names_per_round);
-}
 
 struct NameSet {
   const char* what;
@@ -89,7 +71,7 @@ int main(int argc, char** argv) {
   size_t sink = 0;
   for (const NameSet& set : Names()) {
     std::vector<std::string> captures;
-    double std_ns = NsPerName(set.names.size(), seconds, [&] {
+    double std_ns = CpuNsPerItem(set.names.size(), seconds, [&] {
       for (const std::string& name : set.names) {
         for (const std::regex& re : std_regexes) {
           std::smatch m;
@@ -100,7 +82,7 @@ int main(int argc, char** argv) {
         }
       }
     });
-    double re2_ns = NsPerName(set.names.size(), seconds, [&] {
+    double re2_ns = CpuNsPerItem(set.names.size(), seconds, [&] {
       for (const std::string& name : set.names) {
         for (const re2::RE2* re : re2s) {
           if (RegexMatch(*re, name, &captures)) sink += captures.size();
@@ -109,7 +91,7 @@ int main(int argc, char** argv) {
     });
     Mapper mapper(rules, /*cache_limit=*/1);
     MappedSample out;
-    double map_ns = NsPerName(set.names.size(), seconds, [&] {
+    double map_ns = CpuNsPerItem(set.names.size(), seconds, [&] {
       for (const std::string& name : set.names) {
         Sample s;
         s.name = name;

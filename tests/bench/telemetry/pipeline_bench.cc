@@ -6,7 +6,6 @@
 // No sockets: this isolates our code from the kernel. Ratios are against parse-only in the
 // same run.
 //   telemetry_pipeline_bench [--seconds=2]
-#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -22,6 +21,7 @@
 #include "collectors/telemetry/mapper.h"
 #include "collectors/telemetry/pipeline.h"
 #include "collectors/telemetry/statsd_line.h"
+#include "tests/bench/telemetry/thread_cpu_timing.h"
 
 #include <ei.h>
 
@@ -107,25 +107,6 @@ class MappingSink : public StatsdSink {
   size_t n = 0;
 };
 
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-
-// CPU time of this thread per line (not wall time: the machine is shared).
-template <typename F>
-double NsPerLine(size_t lines_per_round, double seconds, F&& round) {
-  size_t rounds = 0;
-  double start = ThreadCpuSeconds();
-  while (ThreadCpuSeconds() - start < seconds) {
-    round();
-    ++rounds;
-  }
-  double elapsed = ThreadCpuSeconds() - start;
-  return 1e9 * elapsed / static_cast<double>(rounds * lines_per_round);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -140,18 +121,18 @@ int main(int argc, char** argv) {
 
   StatsdParser parser;
   CountingSink counting;
-  double parse = NsPerLine(lines, seconds, [&] {
+  double parse = CpuNsPerItem(lines, seconds, [&] {
     for (const auto& d : datagrams) parser.ParseDatagram(d, counting);
   });
   MappingSink mapping(rules);
-  double map = NsPerLine(lines, seconds, [&] {
+  double map = CpuNsPerItem(lines, seconds, [&] {
     for (const auto& d : datagrams) parser.ParseDatagram(d, mapping);
   });
   Aggregator aggregator({}, 1);
   IngestStats stats;
   Pipeline pipeline({}, rules, &aggregator.shard(0), &stats);
   auto now = Clock::now();
-  double full = NsPerLine(lines, seconds, [&] {
+  double full = CpuNsPerItem(lines, seconds, [&] {
     for (const auto& d : datagrams) pipeline.Process(d, now);
   });
   // The same traffic into summaries: every observation goes into each of the window's CKMS
@@ -169,17 +150,17 @@ int main(int argc, char** argv) {
   IngestStats summary_stats;
   Pipeline summary_pipeline({}, summary_mapping, &summary_aggregator.shard(0), &summary_stats);
   size_t summary_observations = 0;
-  double summary = NsPerLine(lines, seconds, [&] {
+  double summary = CpuNsPerItem(lines, seconds, [&] {
     for (const auto& d : datagrams) summary_pipeline.Process(d, now);
     summary_observations += lines;
   });
   size_t events = 0;
   std::vector<std::string> native = NativeDatagrams(&events);
   EtfDecoder decoder;
-  double decode = NsPerLine(events, seconds, [&] {
+  double decode = CpuNsPerItem(events, seconds, [&] {
     for (const auto& d : native) decoder.Decode(d, counting);
   });
-  double native_full = NsPerLine(events, seconds, [&] {
+  double native_full = CpuNsPerItem(events, seconds, [&] {
     for (const auto& d : native) pipeline.Process(d, now);
   });
   std::printf("| stage | ns/line | lines per CPU-second | vs parse |\n|---|---|---|---|\n");
