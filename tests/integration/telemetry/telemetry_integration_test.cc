@@ -138,6 +138,18 @@ TEST(TelemetryIntegrationTest, StandardFormatterLinesRecoverLabels) {
   EXPECT_EQ(SampleValue(m, "http_request_payload_size"), 242);
 }
 
+// sum("phoenix.socket_drain.count") of the stock MyAppWeb.Telemetry: :datadog sends a counter,
+// :standard a relative gauge; both add to one counter.
+TEST(TelemetryIntegrationTest, SocketDrainSumsFromBothFormattersAddUp) {
+  TelemetryExporter e;
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  e.Send("phoenix.socket_drain.count:+3|g");
+  e.Send("phoenix.socket_drain.count:2|c");
+  std::string m = e.MetricsAfterPackets(2);
+  EXPECT_EQ(SampleValue(m, "phoenix_socket_drained_total"), 5) << m;
+  EXPECT_NE(m.find("# TYPE phoenix_socket_drained_total counter"), std::string::npos);
+}
+
 TEST(TelemetryIntegrationTest, NativeDatagramFromRealErl) {
   TelemetryExporter e;
   ASSERT_TRUE(e.ready()) << e.process().Output();
