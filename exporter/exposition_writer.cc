@@ -135,7 +135,9 @@ void ExpositionWriter::Write(const prometheus::MetricFamily& family) {
     for (const prometheus::ClientMetric::Label& l : m.label) AppendLabel(l.name, l.value, &labels);
     if (!labels.empty()) labels.push_back('}');
     // TextSerializer appends " <timestamp_ms>" to every line of a series that has one.
-    const std::string timestamp = m.timestamp_ms != 0 ? " " + std::to_string(m.timestamp_ms) : "";
+    // (Appended, not `" " + std::to_string(...)`: GCC 12 reports a false -Wrestrict for that at -O3.)
+    std::string timestamp;
+    if (m.timestamp_ms != 0) timestamp.append(" ").append(std::to_string(m.timestamp_ms));
     line_tail_ = timestamp;
     switch (family.type) {
       case prometheus::MetricType::Counter: Sample(family.name, "", labels, m.counter.value); break;
