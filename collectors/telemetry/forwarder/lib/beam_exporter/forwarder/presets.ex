@@ -198,8 +198,7 @@ defmodule BeamExporter.Forwarder.Presets do
 
     base
     |> put_if(Map.has_key?(meta, :event), :event, Labels.name(meta[:event]))
-    |> put_if(Map.has_key?(meta, :kind), :kind, Labels.name(meta[:kind]))
-    |> put_if(Map.has_key?(meta, :reason), :reason, Labels.exception_name(meta[:reason]))
+    |> put_exception(meta)
   end
 
   # A live component's handle_event runs in its LiveView's process; `component` is its module.
@@ -212,8 +211,7 @@ defmodule BeamExporter.Forwarder.Presets do
       component: Labels.module_name(meta[:component]),
       event: Labels.name(meta[:event])
     }
-    |> put_if(Map.has_key?(meta, :kind), :kind, Labels.name(meta[:kind]))
-    |> put_if(Map.has_key?(meta, :reason), :reason, Labels.exception_name(meta[:reason]))
+    |> put_exception(meta)
   end
 
   # --- Ecto ---------------------------------------------------------------------------------
@@ -249,8 +247,7 @@ defmodule BeamExporter.Forwarder.Presets do
     }
 
     fields
-    |> put_if(Map.has_key?(meta, :kind), :kind, Labels.name(meta[:kind]))
-    |> put_if(Map.has_key?(meta, :reason), :reason, Labels.exception_name(meta[:reason]))
+    |> put_exception(meta)
   end
 
   # --- Events already emitted with low-cardinality metadata (the logger handler's) -----------
@@ -264,4 +261,11 @@ defmodule BeamExporter.Forwarder.Presets do
 
   defp put_if(map, true, key, value), do: Map.put(map, key, value)
   defp put_if(map, false, _key, _value), do: map
+
+  # An :exception event's kind and reason (the exception module), for any preset.
+  defp put_exception(fields, meta) do
+    fields
+    |> put_if(Map.has_key?(meta, :kind), :kind, Labels.name(meta[:kind]))
+    |> put_if(Map.has_key?(meta, :reason), :reason, Labels.exception_name(meta[:reason]))
+  end
 end
