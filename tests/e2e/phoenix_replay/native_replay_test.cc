@@ -32,13 +32,14 @@ constexpr const char* kWorkDir = PHOENIX_REPLAY_WORK_DIR;
 // The `key=value` pairs of the replay script's `stats ...` line.
 std::map<std::string, double> ReplayStats(const std::string& output) {
   std::map<std::string, double> stats;
-  size_t at = output.rfind("\nstats ");
-  if (at == std::string::npos && output.rfind("stats ", 0) == 0) at = 0;
-  if (at == std::string::npos) return stats;
-  std::istringstream fields(output.substr(output.find("stats ", at) + 6));
-  for (std::string field; fields >> field;) {
-    size_t eq = field.find('=');
-    if (eq != std::string::npos) stats[field.substr(0, eq)] = std::stod(field.substr(eq + 1));
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("stats ", 0) != 0) continue;
+    std::istringstream fields(line.substr(6));
+    for (std::string field; fields >> field;) {
+      size_t eq = field.find('=');
+      if (eq != std::string::npos) stats[field.substr(0, eq)] = std::stod(field.substr(eq + 1));
+    }
   }
   return stats;
 }
