@@ -15,8 +15,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "exporter/base64.h"
 #include "exporter/config_map.h"
 #include "exporter/gzip_stream.h"
+#include "exporter/listen_address.h"
 #include "exporter/logging.h"
 
 namespace beam_exporter {
@@ -151,55 +153,6 @@ class HttpServer::Handler : public CivetHandler {
 
   HttpServer* server_;
 };
-
-std::string CivetListeningPort(const std::string& listen_address, bool tls) {
-  size_t colon = listen_address.rfind(':');
-  if (colon == std::string::npos) throw ConfigError("listen address '" + listen_address + "': expected HOST:PORT or :PORT");
-  std::string host = listen_address.substr(0, colon);
-  std::string port = listen_address.substr(colon + 1);
-  char* end = nullptr;
-  long p = std::strtol(port.c_str(), &end, 10);
-  if (port.empty() || *end != '\0' || p < 0 || p > 65535) {
-    throw ConfigError("listen address '" + listen_address + "': invalid port '" + port + "'");
-  }
-  if (host.empty() || host == "0.0.0.0") host = "0.0.0.0";
-  else if (host == "localhost") host = "127.0.0.1";
-  in_addr addr{};
-  if (inet_pton(AF_INET, host.c_str(), &addr) != 1) {
-    throw ConfigError("listen address '" + listen_address +
-                      "': expected an IPv4 address (this build's civetweb has no IPv6)");
-  }
-  return host + ":" + std::to_string(p) + (tls ? "s" : "");
-}
-
-bool DecodeBase64(const std::string& in, std::string* out) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  out->clear();
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t i = 0;
-  for (; i < in.size() && in[i] != '='; ++i) {
-    int v = value(in[i]);
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  for (; i < in.size(); ++i) {
-    if (in[i] != '=') return false;
-  }
-  return true;
-}
 
 HttpServer::HttpServer(const std::string& listen_address, const WebConfig& web_config, HttpRoutes routes)
     : routes_(std::move(routes)), web_config_(std::make_shared<WebConfig>(web_config)) {

@@ -58,12 +58,4 @@ class HttpServer {
   int port_ = 0;
 };
 
-// Converts ":9568", "0.0.0.0:9568", "127.0.0.1:9568", "localhost:9568" to civetweb's
-// listening_ports syntax (IPv4 only: Debian's civetweb is built without IPv6).
-// Throws ConfigError otherwise.
-std::string CivetListeningPort(const std::string& listen_address, bool tls);
-
-// Decodes standard base64 (for the Authorization header). Returns false on invalid input.
-bool DecodeBase64(const std::string& in, std::string* out);
-
 }  // namespace beam_exporter

@@ -1,4 +1,4 @@
-#include "collectors/telemetry/udp_listener.h"
+#include "collectors/telemetry/listener_options.h"
 
 #include <gtest/gtest.h>
 

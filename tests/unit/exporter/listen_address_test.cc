@@ -1,4 +1,4 @@
-#include "exporter/http_server.h"
+#include "exporter/listen_address.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 namespace beam_exporter {
 namespace {
 
-TEST(HttpServerTest, ConvertsListenAddresses) {
+TEST(ListenAddressTest, ConvertsListenAddresses) {
   EXPECT_EQ(CivetListeningPort(":9568", false), "0.0.0.0:9568");
   EXPECT_EQ(CivetListeningPort("127.0.0.1:80", true), "127.0.0.1:80s");
   EXPECT_EQ(CivetListeningPort("localhost:1", false), "127.0.0.1:1");
@@ -17,12 +17,12 @@ TEST(HttpServerTest, ConvertsListenAddresses) {
   EXPECT_THROW(CivetListeningPort("example.com:80", false), ConfigError);
 }
 
-TEST(HttpServerTest, DecodesBase64) {
-  std::string out;
-  ASSERT_TRUE(DecodeBase64("YWxpY2U6cHc=", &out));
-  EXPECT_EQ(out, "alice:pw");
-  EXPECT_FALSE(DecodeBase64("a!b", &out));
-  EXPECT_FALSE(DecodeBase64("YQ==x", &out));
+TEST(ListenAddressTest, TakesOnlyDottedQuadIpv4) {
+  EXPECT_EQ(CivetListeningPort("10.0.0.255:1", false), "10.0.0.255:1");
+  for (const char* bad : {"1.2.3:1", "1.2.3.4.5:1", "256.1.1.1:1", "01.2.3.4:1", "1..3.4:1", "1.2.3.4.:1", "a.b.c.d:1",
+                          "1.2.3.1234:1"}) {
+    EXPECT_THROW(CivetListeningPort(bad, false), ConfigError) << bad;
+  }
 }
 
 }  // namespace
