@@ -41,7 +41,7 @@ void RequireExecutable(const std::string& program) {
 
 Subprocess::Subprocess(std::vector<std::string> argv, std::map<std::string, std::string> env,
                        std::string log_path, std::string stdin_path)
-    : log_path_(log_path.empty() ? TempLogPath() : std::move(log_path)) {
+    : owns_log_(log_path.empty()), log_path_(owns_log_ ? TempLogPath() : std::move(log_path)) {
   RequireExecutable(argv.at(0));
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
@@ -70,6 +70,7 @@ Subprocess::~Subprocess() {
     kill(pid_, SIGKILL);
     Wait(std::chrono::milliseconds(5000));
   }
+  if (owns_log_) unlink(log_path_.c_str());
 }
 
 bool Subprocess::Running() {

@@ -16,7 +16,8 @@ class Subprocess {
  public:
   // argv[0] is looked up in PATH; when it is not there (or not executable) the constructor throws,
   // naming it. `env` entries are added to (or override) the environment.
-  // `stdin_path` (default /dev/null) is opened as the child's standard input.
+  // `stdin_path` (default /dev/null) is opened as the child's standard input. Without a
+  // `log_path` the output goes to a temporary file that goes with this object.
   Subprocess(std::vector<std::string> argv, std::map<std::string, std::string> env = {},
              std::string log_path = "", std::string stdin_path = "/dev/null");
   ~Subprocess();
@@ -36,6 +37,7 @@ class Subprocess {
  private:
   pid_t pid_ = -1;
   std::optional<int> status_;
+  bool owns_log_;  // log_path_ is our temporary file (declared first: set before the path is moved)
   std::string log_path_;
 };
 
