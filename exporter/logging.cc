@@ -33,15 +33,8 @@ spdlog::level::level_enum ToSpdlog(Level level) {
 // Only the format changes after start-up; an atomic keeps concurrent log calls race-free.
 std::atomic<Format> g_format{Format::kLogfmt};
 
-void AppendLogfmtValue(std::string* out, std::string_view v) {
-  bool quote = v.empty();
-  for (char c : v) {
-    if (c == ' ' || c == '=' || c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) quote = true;
-  }
-  if (!quote) {
-    out->append(v);
-    return;
-  }
+// A double-quoted string with JSON's escapes; logfmt's quoted values use the same ones.
+void AppendJsonString(std::string* out, std::string_view v) {
   out->push_back('"');
   for (char c : v) {
     switch (c) {
@@ -63,26 +56,16 @@ void AppendLogfmtValue(std::string* out, std::string_view v) {
   out->push_back('"');
 }
 
-void AppendJsonString(std::string* out, std::string_view v) {
-  out->push_back('"');
+void AppendLogfmtValue(std::string* out, std::string_view v) {
+  bool quote = v.empty();
   for (char c : v) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out->append(buf);
-        } else {
-          out->push_back(c);
-        }
-    }
+    if (c == ' ' || c == '=' || c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) quote = true;
   }
-  out->push_back('"');
+  if (quote) {
+    AppendJsonString(out, v);
+  } else {
+    out->append(v);
+  }
 }
 
 std::string Now() {
