@@ -35,6 +35,7 @@ std::string_view DropReasonName(DropReason reason) {
     case DropReason::kTypeClash: return "type_clash";
     case DropReason::kMetricLimit: return "metric_limit";
     case DropReason::kGlobalSeriesLimit: return "global_series_limit";
+    case DropReason::kBucketMismatch: return "bucket_mismatch";
     case DropReason::kCount: break;
   }
   return "unknown";
@@ -94,6 +95,35 @@ void Aggregator::Shard::CountDrop(std::string_view metric, DropReason reason) {
 
 bool Aggregator::Shard::Add(const MappedSample& sample, TimePoint now, SeriesHandle* handle) {
   MutexLock lock(&mu_);
+  const Family* family = nullptr;
+  Series* series = FindSeries(sample, now, &family);
+  if (series == nullptr) return false;
+  if (handle != nullptr) *handle = SeriesHandle{series, family, generation_};
+  Apply(series, family, sample.value, sample.repeat, sample.relative, now);
+  return true;
+}
+
+bool Aggregator::Shard::AddHistogram(const MappedSample& sample, std::span<const uint64_t> bucket_counts, double sum,
+                                     TimePoint now) {
+  MutexLock lock(&mu_);
+  const Family* family = nullptr;
+  Series* series = FindSeries(sample, now, &family);
+  if (series == nullptr) return false;
+  if (family->buckets.size() + 1 != bucket_counts.size() ||
+      (sample.buckets != nullptr && *sample.buckets != family->buckets)) {
+    CountDrop(sample.name, DropReason::kBucketMismatch);
+    return false;
+  }
+  series->last_update = now;
+  for (size_t i = 0; i < bucket_counts.size(); ++i) {
+    series->bucket_counts[i] += bucket_counts[i];
+    series->count += bucket_counts[i];
+  }
+  series->sum += sum;
+  return true;
+}
+
+Aggregator::Series* Aggregator::Shard::FindSeries(const MappedSample& sample, TimePoint now, const Family** family_out) {
   auto fit = families_.find(sample.name);
   if (fit == families_.end()) {
     DropReason reason = DropReason::kTypeClash;
@@ -101,7 +131,7 @@ bool Aggregator::Shard::Add(const MappedSample& sample, TimePoint now, SeriesHan
     if (family == nullptr && families_.size() >= owner_->options_.metric_limit * 2) {
       // Do not remember refusals without bound either.
       CountDrop(sample.name, reason);
-      return false;
+      return nullptr;
     }
     fit = families_.emplace(std::string(sample.name), FamilySeries{}).first;
     fit->second.family = family;
@@ -110,11 +140,11 @@ bool Aggregator::Shard::Add(const MappedSample& sample, TimePoint now, SeriesHan
   FamilySeries& fs = fit->second;
   if (fs.family == nullptr) {
     CountDrop(sample.name, fs.drop_reason);
-    return false;
+    return nullptr;
   }
   if (fs.family->type != sample.type) {
     CountDrop(sample.name, DropReason::kTypeClash);
-    return false;
+    return nullptr;
   }
 
   key_.clear();
@@ -129,13 +159,13 @@ bool Aggregator::Shard::Add(const MappedSample& sample, TimePoint now, SeriesHan
     if (fs.family->series.fetch_add(1) >= static_cast<int64_t>(owner_->options_.series_limit_per_metric)) {
       fs.family->series.fetch_sub(1);
       CountDrop(sample.name, DropReason::kSeriesLimit);
-      return false;
+      return nullptr;
     }
     if (owner_->series_total_.fetch_add(1) >= static_cast<int64_t>(owner_->options_.series_limit)) {
       owner_->series_total_.fetch_sub(1);
       fs.family->series.fetch_sub(1);
       CountDrop(sample.name, DropReason::kGlobalSeriesLimit);
-      return false;
+      return nullptr;
     }
     Series s;
     for (const Label& l : sample.labels) AppendLabel(l.name, l.value, &s.label_text);
@@ -153,9 +183,8 @@ bool Aggregator::Shard::Add(const MappedSample& sample, TimePoint now, SeriesHan
     sit = fs.series.emplace(key_, std::move(s)).first;
     fs.sorted_valid = false;
   }
-  if (handle != nullptr) *handle = SeriesHandle{&sit->second, fs.family, generation_};
-  Apply(&sit->second, fs.family, sample.value, sample.repeat, sample.relative, now);
-  return true;
+  *family_out = fs.family;
+  return &sit->second;
 }
 
 bool Aggregator::Shard::AddTo(const SeriesHandle& handle, double value, uint32_t repeat, bool relative, TimePoint now) {
