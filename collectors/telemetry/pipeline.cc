@@ -32,9 +32,9 @@ void Pipeline::Process(std::string_view datagram, Aggregator::TimePoint now) {
 
 void Pipeline::ProcessPacket(std::string_view datagram) {
   if (IsNativeDatagram(datagram)) {
-    EtfResult r = datagram[3] == kNativeAggregateVersion ? decoder_.DecodeAggregates(datagram, *this)
-                                                         : decoder_.Decode(datagram, *this);
-    IngestStats::Bump(stats_->native_events, r.events);
+    const bool aggregated = datagram[3] == kNativeAggregateVersion;
+    EtfResult r = aggregated ? decoder_.DecodeAggregates(datagram, *this) : decoder_.Decode(datagram, *this);
+    IngestStats::Bump(aggregated ? stats_->native_series_deltas : stats_->native_events, r.events);
     if (r.error != EtfError::kNone) {
       PacketDrop drop = r.error == EtfError::kUnsupportedVersion ? PacketDrop::kUnsupportedVersion
                       : r.error == EtfError::kLimitExceeded      ? PacketDrop::kEtfLimitExceeded

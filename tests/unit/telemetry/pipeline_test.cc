@@ -157,7 +157,8 @@ TEST(PipelineTest, AggregatedDeltasAddUp) {
       EXPECT_EQ(f.help, "Request time.");
     }
   }
-  EXPECT_EQ(h.stats.native_events.load(), 6u);
+  EXPECT_EQ(h.stats.native_series_deltas.load(), 6u);
+  EXPECT_EQ(h.stats.native_events.load(), 0u);
   EXPECT_EQ(h.stats.samples[static_cast<size_t>(SampleOutcome::kMapped)].load(), 6u);
 }
 
