@@ -126,7 +126,7 @@ TEST(EtfDecoderTest, FutureVersionIsUnsupported) {
   EncodeEndpointBatch(b.x());
   EtfDecoder decoder;
   RecordingSink sink;
-  EXPECT_EQ(decoder.Decode(b.Datagram("BXT2"), sink).error, EtfError::kUnsupportedVersion);
+  EXPECT_EQ(decoder.Decode(b.Datagram("BXT3"), sink).error, EtfError::kUnsupportedVersion);
   EXPECT_TRUE(sink.samples.empty());
   EXPECT_TRUE(IsNativeDatagram(b.Datagram("BXT9")));
   EXPECT_FALSE(IsNativeDatagram("BXTfoo:1|c"));
