@@ -74,9 +74,12 @@ defmodule BeamExporter.Forwarder.Aggregates do
   calling process. Never raises: a measurement, keep or tag_values function that raises drops
   the event for that definition, counted as `dropped_extractor_failed`.
   """
-  def record(records, measurements, metadata, %__MODULE__{} = agg) do
-    Enum.each(records, &record_one(&1, measurements, metadata, agg))
+  def record([record | rest], measurements, metadata, agg) do
+    record_one(record, measurements, metadata, agg)
+    record(rest, measurements, metadata, agg)
   end
+
+  def record([], _measurements, _metadata, _agg), do: :ok
 
   defp record_one({kind, id, measurement, keep, tag_values, tags, bounds, zero}, measurements, metadata, agg) do
     if keep == nil or keep.(metadata) do
