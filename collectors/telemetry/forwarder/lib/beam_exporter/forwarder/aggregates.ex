@@ -197,7 +197,7 @@ defmodule BeamExporter.Forwarder.Aggregates do
     if type == :gauge, do: {:add, amount}, else: amount
   end
 
-  defp delta(%{kind: :last_value, factor: factor}, {_, value}, _prev), do: {:set, value * factor}
+  defp delta(%{kind: :last_value, factor: factor}, {_, value}, _prev), do: {:set, value * factor * 1.0}
 
   defp delta(%{kind: :histogram, factor: factor}, row, prev) do
     sum = (elem(row, 2) - old(prev, 2)) / @sum_scale * factor

@@ -77,6 +77,7 @@ defmodule BeamExporter.Forwarder.MetricDefinitions do
     base = if kind == :counter or suffix == "" or String.ends_with?(base, suffix), do: base, else: base <> suffix
     name = if type == :counter, do: base <> "_total", else: base
     bounds = bounds(kind, Keyword.get(options, :buckets), factor, dotted)
+    label_names = label_names!(metric.tags || [], type, dotted)
 
     %{
       id: id,
@@ -92,7 +93,7 @@ defmodule BeamExporter.Forwarder.MetricDefinitions do
       type: type,
       help: metric.description || "Telemetry.Metrics #{kind_word(struct)}(#{inspect(dotted)})#{unit_text(metric.unit)}.",
       wire_buckets: Enum.map(bounds, &(&1 * factor * 1.0)),
-      label_names: Enum.map(metric.tags || [], &escape(to_string(&1))),
+      label_names: label_names,
       factor: factor
     }
   end
@@ -106,6 +107,24 @@ defmodule BeamExporter.Forwarder.MetricDefinitions do
       [] -> specs
       dups -> raise ArgumentError, "metrics: two definitions give the same name #{inspect(Enum.map(dups, &elem(&1, 0)))}"
     end
+  end
+
+  # What the exporter accepts (docs/telemetry.md, "Native form, aggregated"): at most 64 labels,
+  # Prometheus label names, no `le` on histograms, no duplicates.
+  @max_labels 64
+  @max_buckets 64
+
+  defp label_names!(tags, type, dotted) do
+    names = Enum.map(tags, &escape(to_string(&1)))
+    length(names) <= @max_labels || raise ArgumentError, "metrics: #{dotted}: more than #{@max_labels} tags"
+
+    Enum.each(names, fn name ->
+      valid = name =~ ~r/^[a-zA-Z_][a-zA-Z0-9_]*$/ and not String.starts_with?(name, "__") and not (type == :histogram and name == "le")
+      valid || raise ArgumentError, "metrics: #{dotted}: #{inspect(name)} cannot be a Prometheus label name"
+    end)
+
+    length(Enum.uniq(names)) == length(names) || raise ArgumentError, "metrics: #{dotted}: tags repeat"
+    names
   end
 
   defp prometheus_type(:counter, _), do: :counter
@@ -124,8 +143,11 @@ defmodule BeamExporter.Forwarder.MetricDefinitions do
   defp bounds(:histogram, nil, factor, _), do: Enum.map(@default_buckets, &(&1 / factor))
 
   defp bounds(:histogram, buckets, _factor, dotted) do
-    ok = is_list(buckets) and buckets != [] and Enum.all?(buckets, &is_number/1) and buckets == Enum.sort(Enum.uniq(buckets))
-    ok || raise ArgumentError, "metrics: #{dotted}: buckets must be an ascending list of numbers, got #{inspect(buckets)}"
+    ok =
+      is_list(buckets) and buckets != [] and length(buckets) <= @max_buckets and Enum.all?(buckets, &is_number/1) and
+        buckets == Enum.sort(Enum.uniq(buckets))
+
+    ok || raise ArgumentError, "metrics: #{dotted}: buckets must be an ascending list of at most #{@max_buckets} numbers, got #{inspect(buckets)}"
     buckets
   end
 

@@ -45,6 +45,12 @@ defmodule BeamExporter.Forwarder.MetricDefinitionsTest do
       MetricDefinitions.compile([distribution("a.b", reporter_options: [buckets: [3, 1]])])
     end
 
+    assert_raise ArgumentError, ~r/label name/, fn -> MetricDefinitions.compile([summary("a.b", tags: [:le])]) end
+    assert_raise ArgumentError, ~r/label name/, fn -> MetricDefinitions.compile([counter("a.b", tags: [:__x])]) end
+    assert_raise ArgumentError, ~r/at most 64/, fn ->
+      MetricDefinitions.compile([distribution("a.b", reporter_options: [buckets: Enum.to_list(1..65)])])
+    end
+
     assert_raise ArgumentError, ~r/same name/, fn -> MetricDefinitions.compile([counter("a.b"), counter("a.b")]) end
     assert_raise ArgumentError, ~r/not a Telemetry.Metrics definition/, fn -> MetricDefinitions.compile([%{name: [:a]}]) end
   end
