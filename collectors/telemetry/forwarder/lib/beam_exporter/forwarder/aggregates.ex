@@ -30,7 +30,7 @@ defmodule BeamExporter.Forwarder.Aggregates do
   # Sums are kept in millionths of the metric's unit.
   @sum_scale 1_000_000
 
-  defstruct [:table, :series_counts, :max_series, :specs, :buffer]
+  defstruct [:table, :series_counts, :max_series, :buffer]
 
   @doc "Creates the table (owned by the caller) for compiled `specs`."
   def new(specs, max_series, buffer) do
@@ -40,7 +40,6 @@ defmodule BeamExporter.Forwarder.Aggregates do
       table: table,
       series_counts: :atomics.new(max(length(specs), 1), signed: true),
       max_series: max_series,
-      specs: specs,
       buffer: buffer
     }
   end

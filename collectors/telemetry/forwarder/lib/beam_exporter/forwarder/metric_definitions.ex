@@ -84,7 +84,6 @@ defmodule BeamExporter.Forwarder.MetricDefinitions do
       event: metric.event_name,
       kind: kind,
       measurement: metric.measurement,
-      # The test double and the real library fill in `& &1` as the default tag_values: skip it.
       keep: metric.keep,
       tag_values: metric.tag_values,
       tags: metric.tags || [],
