@@ -35,6 +35,8 @@ void Respond(mg_connection* conn, int status, const char* status_text, const std
 // Sends /metrics as it is written. HTTP/1.1: each piece is one chunk, framed and written with
 // one call (a separate small write for the size line would wait on Nagle and delayed ACKs);
 // HTTP/1.0 has no chunks, so the body runs until the connection closes.
+// A HEAD request gets these headers alone, as RFC 9110 asks (the headers a GET would get), and no
+// collector runs for it.
 class MetricsResponse {
  public:
   MetricsResponse(mg_connection* conn, bool gzip) : conn_(conn) {
@@ -43,6 +45,10 @@ class MetricsResponse {
     mg_printf(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n%s%s\r\n",
               chunked_ ? "Transfer-Encoding: chunked\r\n" : "Connection: close\r\n",
               gzip ? "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n" : "");
+    if (std::string_view(info->request_method) == "HEAD") {
+      head_ = true;
+      return;
+    }
     if (gzip) {
       gzip_ = std::make_unique<GzipStream>([this](std::string_view piece) { return Send(piece); });
     }
@@ -53,7 +59,10 @@ class MetricsResponse {
     return [this](std::string_view piece) { return Send(piece); };
   }
 
+  bool head() const { return head_; }
+
   void Finish() {
+    if (head_) return;
     if (gzip_) gzip_->Finish();
     if (chunked_) mg_write(conn_, "0\r\n\r\n", 5);
   }
@@ -70,6 +79,7 @@ class MetricsResponse {
 
   mg_connection* conn_;
   bool chunked_ = true;
+  bool head_ = false;
   std::unique_ptr<GzipStream> gzip_;
   std::string frame_;
 };
@@ -104,10 +114,7 @@ class HttpServer::Handler : public CivetHandler {
               "WWW-Authenticate: Basic realm=\"beam_exporter\"\r\n");
       return true;
     }
-    const bool head = std::string_view(info->request_method) == "HEAD";
-    if (uri == r.telemetry_path && head) {
-      Respond(conn, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", "");
-    } else if (uri == r.telemetry_path && !post) {
+    if (uri == r.telemetry_path && !post) {
       std::chrono::milliseconds timeout(10000);
       if (const char* h = mg_get_header(conn, "X-Prometheus-Scrape-Timeout-Seconds")) {
         double s = std::strtod(h, nullptr);
@@ -115,10 +122,12 @@ class HttpServer::Handler : public CivetHandler {
       }
       const char* accept_encoding = mg_get_header(conn, "Accept-Encoding");
       MetricsResponse response(conn, accept_encoding != nullptr && AcceptsGzip(accept_encoding));
-      ExpositionWriter writer(response.sink());
-      r.metrics(timeout, &writer);
-      writer.Finish();
-      response.Finish();
+      if (!response.head()) {
+        ExpositionWriter writer(response.sink());
+        r.metrics(timeout, &writer);
+        writer.Finish();
+        response.Finish();
+      }
     } else if (uri == "/-/healthy") {
       Respond(conn, 200, "OK", "text/plain; charset=utf-8", "Healthy\n");
     } else if (uri == "/-/ready") {

@@ -4,8 +4,9 @@
 // relative changes) and writes each family's text before it looks at the next, so its memory
 // is bounded by the largest family (itself bounded by the per-metric series limit), not by
 // the number of series. Each series keeps its label block rendered once, at creation, and
-// each shard keeps its series of a family in key order until one is added or removed, so a
-// scrape in the steady state copies, merges and writes, but neither sorts nor escapes. Metric families are registered once, globally, so a name or type clash
+// each shard keeps its series of a family side by side in label order until one is added or
+// removed, so a scrape in the steady state reads them front to back, merges and writes, but
+// neither sorts nor escapes. Metric families are registered once, globally, so a name or type clash
 // between sources is caught on first sight and the clashing samples are dropped and counted
 // instead of breaking /metrics. Each family has a series cap; series expire after their ttl.
 // Time is injected (`now` arguments), so tests drive expiry with a fake clock.
@@ -19,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -87,26 +89,48 @@ class Aggregator {
     StringMap<std::shared_ptr<SummaryState>> summaries GUARDED_BY(summaries_mu);
   };
 
-  class Shard;
-  struct Series;
-  // Where a sample landed, so the next sample of the same series skips the lookups. Valid
-  // until the shard removes any series (its generation changes).
-  struct SeriesHandle {
-    Series* series = nullptr;
-    const Family* family = nullptr;
-    uint64_t generation = 0;
-  };
-
+ private:
+  // A series' state apart from its value and last update (FamilySeries keeps those).
   struct Series {
-    std::string label_text;               // the rendered label block, {name="value",...} or empty
-    double value = 0;                     // counter total; gauge shard-local value
     double gauge_delta = 0;               // gauge: relative changes since the last absolute set
     TimePoint gauge_set_time{};           // gauge: time of the last absolute set (epoch: never)
-    std::vector<uint64_t> bucket_counts;  // histogram, per bound plus +Inf, not cumulative
     uint64_t count = 0;                   // histogram / summary
     double sum = 0;
+    std::vector<uint64_t> bucket_counts;  // histogram, per bound plus +Inf, not cumulative
     std::shared_ptr<SummaryState> summary;  // summary with quantiles
-    TimePoint last_update{};
+    std::string label_text;               // the rendered label block, {name="value",...} or empty
+  };
+
+  // One family's series in one shard, in slots: slot i is values[i], last_updates[i] and
+  // slots[i]. The first scrape after a series came or went puts the slots in label-block
+  // order, so that a scrape reads them front to back, at memory bandwidth (one heap node per
+  // series made a scrape of 100k series wait on memory latency), and the values and update
+  // times apart, so that a scrape of counters reads 16 bytes a series. The order is that of
+  // the rendered blocks, not of the keys: a scrape merges the shards without reading the keys
+  // (a block names its labels as uniquely as a key does).
+  struct FamilySeries {
+    Family* family = nullptr;  // nullptr: refused (drop_reason)
+    DropReason drop_reason = DropReason::kTypeClash;
+    StringMap<uint32_t> index;  // series key -> its slot
+    std::vector<double> values;  // counter total; gauge shard-local value
+    std::vector<TimePoint> last_updates;
+    std::deque<Series> slots;  // a deque: growing neither moves the series nor leaves half a vector spare
+    std::vector<std::string_view> keys;  // the key of each slot, a view into `index`
+    // When `ordered`: slot i's label block is labels->substr(label_spans[i]). Immutable, so a
+    // scrape may keep using it after the shard lock is released and a later Order() replaced it.
+    std::shared_ptr<const std::string> labels;
+    std::vector<std::pair<uint32_t, uint32_t>> label_spans;  // offset, size
+    bool ordered = false;
+  };
+
+ public:
+  // Where a sample landed, so the next sample of the same series skips the lookups. Valid
+  // until the shard moves or removes any series (its generation changes).
+  struct SeriesHandle {
+    FamilySeries* family_series = nullptr;  // nullptr: no series
+    uint32_t slot = 0;
+    const Family* family = nullptr;
+    uint64_t generation = 0;
   };
 
   class Shard {
@@ -124,26 +148,18 @@ class Aggregator {
 
    private:
     friend class Aggregator;
-    struct FamilySeries {
-      Family* family = nullptr;  // nullptr: refused (drop_reason)
-      DropReason drop_reason = DropReason::kTypeClash;
-      StringMap<Series> series;
-      // `series` in key order, for scrapes; rebuilt by the next scrape after a series comes or
-      // goes (unordered_map nodes do not move, so the views stay valid until then). The views
-      // spare the scrape a pointer chase per series: it is bound by memory latency.
-      struct SortedSeries {
-        std::string_view key;
-        std::string_view label_text;
-        const Series* series;
-      };
-      std::vector<SortedSeries> sorted;
-      bool sorted_valid = false;
-    };
     explicit Shard(Aggregator* owner) : owner_(owner) {}
     void CountDrop(std::string_view metric, DropReason reason) REQUIRES(mu_);
-    // The series `sample` belongs to, created if need be; nullptr when dropped (and counted).
-    Series* FindSeries(const MappedSample& sample, TimePoint now, const Family** family) REQUIRES(mu_);
-    void Apply(Series* series, const Family* family, double value, uint32_t repeat, bool relative, TimePoint now)
+    // The series `sample` belongs to, created if need be: its family's series and slot; false
+    // when dropped (and counted).
+    bool FindSeries(const MappedSample& sample, TimePoint now, FamilySeries** fs, uint32_t* slot) REQUIRES(mu_);
+    // Puts the slots of `fs` in label-block order and renders fs->labels (see FamilySeries).
+    void Order(FamilySeries* fs) REQUIRES(mu_);
+    // The series of `family` in this shard, ordered; nullptr when it holds none.
+    FamilySeries* OrderedSeries(const Family& family) REQUIRES(mu_);
+    // Removes the series in `slot` (the last slot moves into its place).
+    void Remove(FamilySeries* fs, uint32_t slot) REQUIRES(mu_);
+    void Apply(FamilySeries* fs, uint32_t slot, double value, uint32_t repeat, bool relative, TimePoint now)
         REQUIRES(mu_);
 
     Aggregator* owner_;
@@ -167,7 +183,7 @@ class Aggregator {
   };
   // One series merged over all shards, as a scrape sees it; the views live during the visit.
   struct MergedSeries {
-    std::string_view key;         // label names and values, each followed by '\0'
+    std::string_view key;         // label names and values, each followed by '\0' (Keys::kWith only)
     std::string_view label_text;  // rendered label block
     double value = 0;             // counter total, gauge value
     std::span<const uint64_t> buckets;  // histogram: per bound plus +Inf, not cumulative
@@ -178,7 +194,9 @@ class Aggregator {
   using FamilyVisitor = std::function<void(const Family&, std::span<const MergedSeries>)>;
 
   // Removes expired series and hands every family that has series, in name order, to `visit`.
-  Totals Visit(TimePoint now, const FamilyVisitor& visit);
+  // The series' keys are copied out only when asked for (Keys::kWith): a scrape needs none.
+  enum class Keys { kWithout, kWith };
+  Totals Visit(TimePoint now, const FamilyVisitor& visit, Keys keys = Keys::kWithout);
   // Visit() writing the text of each family into *out.
   Totals Stream(TimePoint now, ExpositionWriter* out);
   // Visit() appending each family to *out as a MetricFamily: the structured view, for tests.

@@ -67,7 +67,7 @@ void Pipeline::ProcessLine(std::string_view line) {
   parser_.ParseLine(line, *this);
   capture_.active = false;
   if (!cacheable || !capture_.ok || capture_.samples != 1) return;
-  if (!capture_.line.drop && capture_.line.handle.series == nullptr) return;
+  if (!capture_.line.drop && capture_.line.handle.family_series == nullptr) return;
   if (line_cache_.size() >= kLineCacheLimit) line_cache_.clear();
   line_cache_.insert_or_assign(line_key_, capture_.line);  // line_key_ was built by ProcessCachedLine
 }

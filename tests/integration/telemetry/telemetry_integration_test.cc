@@ -504,6 +504,27 @@ TEST(TelemetryIntegrationTest, GzipScrapeDecompressesToThePlainBody) {
   EXPECT_EQ(WithoutScrapeDependentLines(inflated), WithoutScrapeDependentLines(plain_body));
 }
 
+TEST(TelemetryIntegrationTest, HeadOnMetricsGivesTheHeadersOfAGetAndNoBody) {
+  TelemetryExporter e;
+  ASSERT_TRUE(e.ready()) << e.process().Output();
+  const std::string url = "http://127.0.0.1:" + std::to_string(e.port()) + "/metrics";
+  // Then a GET on the same connection: a HEAD answer that carried a body would garble it.
+  CommandResult r = RunCommand({"curl", "-sS", "--fail", "--head", "-H", "Accept-Encoding: gzip", url, "--next", "-sS",
+                                "--fail", url},
+                               milliseconds(10000));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const size_t body_at = r.output.find("\r\n\r\n");
+  ASSERT_NE(body_at, std::string::npos) << r.output;
+  const std::string head = r.output.substr(0, body_at);
+  EXPECT_NE(head.find("HTTP/1.1 200 OK"), std::string::npos) << head;
+  EXPECT_NE(head.find("Content-Type: text/plain; version=0.0.4"), std::string::npos) << head;
+  EXPECT_NE(head.find("Content-Encoding: gzip"), std::string::npos) << head;
+  EXPECT_EQ(head.find("Content-Length: 0"), std::string::npos) << head;
+  const std::string get_body = r.output.substr(body_at + 4);
+  EXPECT_EQ(get_body.rfind("# HELP ", 0), 0u) << get_body.substr(0, 300);
+  EXPECT_NE(get_body.find("beam_exporter_build_info"), std::string::npos);
+}
+
 TEST(TelemetryIntegrationTest, ScrapesReuseTheConnection) {
   TelemetryExporter e;
   ASSERT_TRUE(e.ready()) << e.process().Output();

@@ -191,6 +191,90 @@ TEST(AggregatorTest, TtlExpiresWithFakeClockAndFreesCap) {
   EXPECT_TRUE(agg.shard(0).Add(n, kT0 + seconds(112)));
 }
 
+// The values of one counter family as label value -> value, in the order a scrape gave them.
+std::vector<std::pair<std::string, double>> CounterValues(Aggregator& agg, TimePoint now, const std::string& name) {
+  std::vector<prometheus::MetricFamily> out;
+  agg.Collect(now, &out);
+  std::vector<std::pair<std::string, double>> values;
+  if (const auto* f = Find(out, name)) {
+    for (const auto& m : f->metric) values.emplace_back(m.label.at(0).value, m.counter.value);
+  }
+  return values;
+}
+
+TEST(AggregatorTest, ScrapesListSeriesInLabelOrderWhateverOrderTheyCameIn) {
+  Aggregator agg({}, 1);
+  for (const char* route : {"/c", "/a", "/d", "/b"}) {
+    Label l[] = {{"route", route}};
+    agg.shard(0).Add(Make("hits_total", MetricType::kCounter, route[1] - 'a' + 1, l), kT0);
+  }
+  using Values = std::vector<std::pair<std::string, double>>;
+  EXPECT_EQ(CounterValues(agg, kT0, "hits_total"), (Values{{"/a", 1}, {"/b", 2}, {"/c", 3}, {"/d", 4}}));
+  // A series that comes after a scrape takes its place in the order at the next one.
+  Label l[] = {{"route", "/bb"}};
+  agg.shard(0).Add(Make("hits_total", MetricType::kCounter, 9, l), kT0);
+  EXPECT_EQ(CounterValues(agg, kT0, "hits_total"), (Values{{"/a", 1}, {"/b", 2}, {"/bb", 9}, {"/c", 3}, {"/d", 4}}));
+}
+
+TEST(AggregatorTest, AHandleGoesStaleWhenAScrapeReordersTheSeriesAndTheSampleThenTakesTheLongWay) {
+  Aggregator agg({}, 1);
+  Label b[] = {{"route", "/b"}};
+  Label a[] = {{"route", "/a"}};
+  Aggregator::SeriesHandle handle_b;
+  ASSERT_TRUE(agg.shard(0).Add(Make("hits_total", MetricType::kCounter, 1, b), kT0, &handle_b));
+  ASSERT_TRUE(agg.shard(0).AddTo(handle_b, 1, 1, false, kT0));
+  ASSERT_TRUE(agg.shard(0).Add(Make("hits_total", MetricType::kCounter, 10, a), kT0));
+  CounterValues(agg, kT0, "hits_total");  // puts /a before /b: /b's slot moved
+  EXPECT_FALSE(agg.shard(0).AddTo(handle_b, 1, 1, false, kT0));
+  ASSERT_TRUE(agg.shard(0).Add(Make("hits_total", MetricType::kCounter, 1, b), kT0, &handle_b));
+  ASSERT_TRUE(agg.shard(0).AddTo(handle_b, 1, 1, false, kT0));
+  using Values = std::vector<std::pair<std::string, double>>;
+  EXPECT_EQ(CounterValues(agg, kT0, "hits_total"), (Values{{"/a", 10}, {"/b", 4}}));
+}
+
+TEST(AggregatorTest, ExpiringSeriesFromTheMiddleLeavesTheOthersIntact) {
+  Aggregator agg({}, 1);
+  auto add = [&](const char* route, double value, TimePoint at) {
+    Label l[] = {{"route", route}};
+    MappedSample s = Make("hits_total", MetricType::kCounter, value, l);
+    s.ttl = seconds(10);
+    return agg.shard(0).Add(s, at);
+  };
+  for (int i = 0; i < 6; ++i) add(("/" + std::string(1, static_cast<char>('a' + i))).c_str(), i + 1, kT0);
+  CounterValues(agg, kT0, "hits_total");
+  // /a, /c and /e are refreshed; /b, /d and /f (the last slot among them) expire.
+  for (const char* route : {"/a", "/c", "/e"}) add(route, 100, kT0 + seconds(8));
+  using Values = std::vector<std::pair<std::string, double>>;
+  EXPECT_EQ(CounterValues(agg, kT0 + seconds(15), "hits_total"), (Values{{"/a", 101}, {"/c", 103}, {"/e", 105}}));
+  // The survivors keep updating, and an expired series comes back from zero.
+  add("/c", 1, kT0 + seconds(16));
+  add("/d", 7, kT0 + seconds(16));
+  EXPECT_EQ(CounterValues(agg, kT0 + seconds(16), "hits_total"),
+            (Values{{"/a", 101}, {"/c", 104}, {"/d", 7}, {"/e", 105}}));
+}
+
+TEST(AggregatorTest, SeriesHeldByOneShardOrBySeveralMergeInOneOrder) {
+  Aggregator agg({}, 3);
+  // /a in shards 0 and 2, /b only in 1, /c only in 2, /d in all three.
+  auto add = [&](size_t shard, const char* route, double value) {
+    Label l[] = {{"route", route}};
+    ASSERT_TRUE(agg.shard(shard).Add(Make("hits_total", MetricType::kCounter, value, l), kT0));
+  };
+  add(2, "/d", 1);
+  add(0, "/a", 1);
+  add(1, "/d", 2);
+  add(2, "/c", 5);
+  add(1, "/b", 3);
+  add(2, "/a", 2);
+  add(0, "/d", 4);
+  using Values = std::vector<std::pair<std::string, double>>;
+  EXPECT_EQ(CounterValues(agg, kT0, "hits_total"), (Values{{"/a", 3}, {"/b", 3}, {"/c", 5}, {"/d", 7}}));
+  // A family held by one shard only takes the single-copy path.
+  Label l[] = {{"route", "/x"}};
+  ASSERT_TRUE(agg.shard(1).Add(Make("other_total", MetricType::kCounter, 8, l), kT0));
+  EXPECT_EQ(CounterValues(agg, kT0, "other_total"), (Values{{"/x", 8}}));
+}
+
 TEST(AggregatorTest, NoTtlMeansForever) {
   Aggregator agg({}, 1);
   agg.shard(0).Add(Make("forever", MetricType::kGauge, 1), kT0);
