@@ -36,6 +36,7 @@ std::string_view DropReasonName(DropReason reason) {
     case DropReason::kTypeClash: return "type_clash";
     case DropReason::kMetricLimit: return "metric_limit";
     case DropReason::kGlobalSeriesLimit: return "global_series_limit";
+    case DropReason::kBucketMismatch: return "bucket_mismatch";
     case DropReason::kCount: break;
   }
   return "unknown";
@@ -95,6 +96,36 @@ void Aggregator::Shard::CountDrop(std::string_view metric, DropReason reason) {
 
 bool Aggregator::Shard::Add(const MappedSample& sample, TimePoint now, SeriesHandle* handle) {
   MutexLock lock(&mu_);
+  FamilySeries* fs = nullptr;
+  uint32_t slot = 0;
+  if (!FindSeries(sample, now, &fs, &slot)) return false;
+  if (handle != nullptr) *handle = SeriesHandle{fs, slot, fs->family, generation_};
+  Apply(fs, slot, sample.value, sample.repeat, sample.relative, now);
+  return true;
+}
+
+bool Aggregator::Shard::AddHistogram(const MappedSample& sample, std::span<const uint64_t> bucket_counts, double sum,
+                                     TimePoint now) {
+  MutexLock lock(&mu_);
+  FamilySeries* fs = nullptr;
+  uint32_t slot = 0;
+  if (!FindSeries(sample, now, &fs, &slot)) return false;
+  const std::vector<double>& bounds = fs->family->buckets;
+  if (bounds.size() + 1 != bucket_counts.size() || (sample.buckets != nullptr && *sample.buckets != bounds)) {
+    CountDrop(sample.name, DropReason::kBucketMismatch);
+    return false;
+  }
+  Series& s = fs->slots[slot];
+  fs->last_updates[slot] = now;
+  for (size_t i = 0; i < bucket_counts.size(); ++i) {
+    s.bucket_counts[i] += bucket_counts[i];
+    s.count += bucket_counts[i];
+  }
+  s.sum += sum;
+  return true;
+}
+
+bool Aggregator::Shard::FindSeries(const MappedSample& sample, TimePoint now, FamilySeries** fs_out, uint32_t* slot) {
   auto fit = families_.find(sample.name);
   if (fit == families_.end()) {
     DropReason reason = DropReason::kTypeClash;
@@ -158,8 +189,8 @@ bool Aggregator::Shard::Add(const MappedSample& sample, TimePoint now, SeriesHan
     fs.slots.push_back(std::move(s));
     fs.ordered = false;
   }
-  if (handle != nullptr) *handle = SeriesHandle{&fs, sit->second, fs.family, generation_};
-  Apply(&fs, sit->second, sample.value, sample.repeat, sample.relative, now);
+  *fs_out = &fs;
+  *slot = sit->second;
   return true;
 }
 

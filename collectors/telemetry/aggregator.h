@@ -40,7 +40,14 @@
 
 namespace beam_exporter::telemetry {
 
-enum class DropReason : uint8_t { kSeriesLimit, kTypeClash, kMetricLimit, kGlobalSeriesLimit, kCount };
+enum class DropReason : uint8_t {
+  kSeriesLimit,
+  kTypeClash,
+  kMetricLimit,
+  kGlobalSeriesLimit,
+  kBucketMismatch,  // histogram counts for other bucket bounds than the family's
+  kCount
+};
 std::string_view DropReasonName(DropReason reason);
 
 class Aggregator {
@@ -134,11 +141,18 @@ class Aggregator {
     // Applies a value to the series of `handle`. Returns false (and does nothing) when the
     // handle is stale: the caller then goes through Add().
     bool AddTo(const SeriesHandle& handle, double value, uint32_t repeat, bool relative, TimePoint now);
+    // Adds observations counted elsewhere to a histogram series (`sample` names it; its value
+    // is unused): one count per bucket of the family plus +Inf, and their sum. Returns false
+    // when dropped (and counted), e.g. for counts of other bounds than the family's.
+    bool AddHistogram(const MappedSample& sample, std::span<const uint64_t> bucket_counts, double sum, TimePoint now);
 
    private:
     friend class Aggregator;
     explicit Shard(Aggregator* owner) : owner_(owner) {}
     void CountDrop(std::string_view metric, DropReason reason) REQUIRES(mu_);
+    // The series `sample` belongs to, created if need be: its family's series and slot; false
+    // when dropped (and counted).
+    bool FindSeries(const MappedSample& sample, TimePoint now, FamilySeries** fs, uint32_t* slot) REQUIRES(mu_);
     // Puts the slots of `fs` in label-block order and renders fs->labels (see FamilySeries).
     void Order(FamilySeries* fs) REQUIRES(mu_);
     // The series of `family` in this shard, ordered; nullptr when it holds none.

@@ -2,6 +2,7 @@
 
 #include <ei.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -21,6 +22,27 @@ constexpr unsigned char kSmallAtomUtf8Tag = 119;
 constexpr unsigned char kAtomUtf8Tag = 118;
 constexpr unsigned char kAtomTag = 100;
 constexpr unsigned char kSmallAtomTag = 115;
+
+bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Prometheus' metric name syntax: [a-zA-Z_:][a-zA-Z0-9_:]*
+bool IsValidMetricName(std::string_view name) {
+  if (name.empty() || IsAsciiDigit(name[0])) return false;
+  for (char c : name) {
+    if (!IsAsciiLetter(c) && !IsAsciiDigit(c) && c != '_' && c != ':') return false;
+  }
+  return true;
+}
+
+// Prometheus' label name syntax, [a-zA-Z_][a-zA-Z0-9_]*, without the reserved "__" prefix.
+bool IsValidLabelName(std::string_view name) {
+  if (name.empty() || IsAsciiDigit(name[0]) || name.starts_with("__")) return false;
+  for (char c : name) {
+    if (!IsAsciiLetter(c) && !IsAsciiDigit(c) && c != '_') return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -113,20 +135,47 @@ EtfError EtfDecoder::DecodeNumber(int* index, double* out) {
   }
 }
 
+EtfError EtfDecoder::DecodeBinary(int* index, size_t max, Span* out) {
+  int type = 0, size = 0;
+  if (ei_get_type(buffer_.data(), index, &type, &size) != 0 || type != ERL_BINARY_EXT || !Fits(*index, size)) {
+    return EtfError::kMalformed;
+  }
+  if (static_cast<size_t>(size) > max) return EtfError::kLimitExceeded;
+  out->offset = arena_.size();
+  out->size = static_cast<size_t>(size);
+  arena_.resize(arena_.size() + out->size);
+  long len = 0;
+  if (ei_decode_binary(buffer_.data(), index, arena_.data() + out->offset, &len) != 0) return EtfError::kMalformed;
+  if (!IsValidUtf8(View(*out))) return EtfError::kMalformed;
+  return EtfError::kNone;
+}
+
+EtfError EtfDecoder::DecodeListHeader(int* index, size_t max, int* count) {
+  int type = 0, size = 0;
+  if (ei_get_type(buffer_.data(), index, &type, &size) != 0 || !Fits(*index, size) ||
+      (type != ERL_LIST_EXT && type != ERL_NIL_EXT)) {
+    return EtfError::kMalformed;
+  }
+  if (ei_decode_list_header(buffer_.data(), index, count) != 0 || *count < 0) return EtfError::kMalformed;
+  if (static_cast<size_t>(*count) > max) return EtfError::kLimitExceeded;
+  return EtfError::kNone;
+}
+
+EtfError EtfDecoder::DecodeListTail(int* index, int count) {
+  if (count == 0) return EtfError::kNone;  // an empty list is NIL alone
+  int type = 0, size = 0, none = 0;
+  if (ei_get_type(buffer_.data(), index, &type, &size) != 0 || type != ERL_NIL_EXT || !Fits(*index, size) ||
+      ei_decode_list_header(buffer_.data(), index, &none) != 0) {
+    return EtfError::kMalformed;
+  }
+  return EtfError::kNone;
+}
+
 EtfError EtfDecoder::DecodeScalarAsText(int* index, Span* out) {
   int type = 0, size = 0;
   if (ei_get_type(buffer_.data(), index, &type, &size) != 0 || !Fits(*index, size)) return EtfError::kMalformed;
   if (type == ERL_ATOM_EXT) return DecodeAtom(index, out);
-  if (type == ERL_BINARY_EXT) {
-    if (static_cast<size_t>(size) > limits_.max_binary_bytes) return EtfError::kLimitExceeded;
-    out->offset = arena_.size();
-    out->size = static_cast<size_t>(size);
-    arena_.resize(arena_.size() + out->size);
-    long len = 0;
-    if (ei_decode_binary(buffer_.data(), index, arena_.data() + out->offset, &len) != 0) return EtfError::kMalformed;
-    if (!IsValidUtf8(View(*out))) return EtfError::kMalformed;
-    return EtfError::kNone;
-  }
+  if (type == ERL_BINARY_EXT) return DecodeBinary(index, limits_.max_binary_bytes, out);
   bool integer = type == ERL_SMALL_INTEGER_EXT || type == ERL_INTEGER_EXT || type == ERL_SMALL_BIG_EXT ||
                  type == ERL_LARGE_BIG_EXT;
   double number = 0;
@@ -229,52 +278,42 @@ EtfError EtfDecoder::DecodeEvent(int* index, SampleSink& sink) {
   return EtfError::kNone;
 }
 
-EtfResult EtfDecoder::Decode(std::string_view datagram, SampleSink& sink) {
-  EtfResult result;
-  if (!IsNativeDatagram(datagram)) {
-    result.error = EtfError::kMalformed;
-    return result;
-  }
-  if (datagram[3] != kNativeVersion) {
-    result.error = EtfError::kUnsupportedVersion;
-    return result;
-  }
+EtfError EtfDecoder::DecodeBatchHeader(std::string_view datagram, char version, int* index, int* count) {
+  if (!IsNativeDatagram(datagram)) return EtfError::kMalformed;
+  if (datagram[3] != version) return EtfError::kUnsupportedVersion;
   std::string_view term = datagram.substr(4);
   buffer_.assign(term);
   buffer_.append(kPadding, '\0');
   term_size_ = term.size();
   const char* buf = buffer_.data();
-  int index = 0;
-  int version = 0;
+  *index = 0;
+  int term_version = 0;
   int type = 0, size = 0, arity = 0;
-  if (term.empty() || static_cast<unsigned char>(term[0]) != kVersionTag || ei_decode_version(buf, &index, &version) != 0) {
-    result.error = EtfError::kMalformed;
-    return result;
+  if (term.empty() || static_cast<unsigned char>(term[0]) != kVersionTag ||
+      ei_decode_version(buf, index, &term_version) != 0) {
+    return EtfError::kMalformed;
   }
-  // {Node, Events}
-  if (ei_get_type(buf, &index, &type, &size) != 0 || !Fits(index, size) ||
-      ei_decode_tuple_header(buf, &index, &arity) != 0 || arity != 2) {
-    result.error = EtfError::kMalformed;
-    return result;
+  // {Node, [...]}
+  if (ei_get_type(buf, index, &type, &size) != 0 || !Fits(*index, size) ||
+      ei_decode_tuple_header(buf, index, &arity) != 0 || arity != 2) {
+    return EtfError::kMalformed;
   }
   arena_.clear();
   Span node{};
-  if (EtfError e = DecodeAtom(&index, &node); e != EtfError::kNone) {
+  if (EtfError e = DecodeAtom(index, &node); e != EtfError::kNone) return e;
+  return DecodeListHeader(index, limits_.max_events, count);
+}
+
+EtfError EtfDecoder::DecodeBatchTail(int* index, int count) {
+  if (EtfError e = DecodeListTail(index, count); e != EtfError::kNone) return e;
+  return static_cast<size_t>(*index) == term_size_ ? EtfError::kNone : EtfError::kMalformed;
+}
+
+EtfResult EtfDecoder::Decode(std::string_view datagram, SampleSink& sink) {
+  EtfResult result;
+  int index = 0, count = 0;
+  if (EtfError e = DecodeBatchHeader(datagram, kNativeVersion, &index, &count); e != EtfError::kNone) {
     result.error = e;
-    return result;
-  }
-  if (ei_get_type(buf, &index, &type, &size) != 0 || !Fits(index, size) ||
-      (type != ERL_LIST_EXT && type != ERL_NIL_EXT)) {
-    result.error = EtfError::kMalformed;
-    return result;
-  }
-  int count = 0;
-  if (ei_decode_list_header(buf, &index, &count) != 0 || count < 0) {
-    result.error = EtfError::kMalformed;
-    return result;
-  }
-  if (static_cast<size_t>(count) > limits_.max_events) {
-    result.error = EtfError::kLimitExceeded;
     return result;
   }
   for (int i = 0; i < count; ++i) {
@@ -284,15 +323,160 @@ EtfResult EtfDecoder::Decode(std::string_view datagram, SampleSink& sink) {
     }
     ++result.events;
   }
-  if (count > 0) {
-    if (ei_get_type(buf, &index, &type, &size) != 0 || type != ERL_NIL_EXT || !Fits(index, size) ||
-        ei_decode_list_header(buf, &index, &count) != 0) {
-      result.error = EtfError::kMalformed;
+  result.error = DecodeBatchTail(&index, count);
+  return result;
+}
+
+EtfResult EtfDecoder::DecodeAggregates(std::string_view datagram, AggregateSink& sink) {
+  EtfResult result;
+  int index = 0, count = 0;
+  if (EtfError e = DecodeBatchHeader(datagram, kNativeAggregateVersion, &index, &count); e != EtfError::kNone) {
+    result.error = e;
+    return result;
+  }
+  for (int i = 0; i < count; ++i) {
+    if (EtfError e = DecodeMetric(&index, sink, &result.events); e != EtfError::kNone) {
+      result.error = e;
       return result;
     }
   }
-  if (static_cast<size_t>(index) != term_size_) result.error = EtfError::kMalformed;
+  result.error = DecodeBatchTail(&index, count);
   return result;
+}
+
+EtfError EtfDecoder::DecodeMetric(int* index, AggregateSink& sink, size_t* delivered) {
+  arena_.clear();
+  buckets_.clear();
+  label_names_.clear();
+  const char* buf = buffer_.data();
+  int type = 0, size = 0, arity = 0, count = 0;
+  if (ei_get_type(buf, index, &type, &size) != 0 || !Fits(*index, size) ||
+      ei_decode_tuple_header(buf, index, &arity) != 0 || arity != 6) {
+    return EtfError::kMalformed;
+  }
+  Span name{}, kind{}, help{};
+  if (EtfError e = DecodeBinary(index, limits_.max_binary_bytes, &name); e != EtfError::kNone) return e;
+  if (EtfError e = DecodeAtom(index, &kind); e != EtfError::kNone) return e;
+  if (EtfError e = DecodeBinary(index, limits_.max_binary_bytes, &help); e != EtfError::kNone) return e;
+  AggregateSample sample;
+  if (View(kind) == "counter") {
+    sample.type = AggregateType::kCounter;
+  } else if (View(kind) == "gauge") {
+    sample.type = AggregateType::kGauge;
+  } else if (View(kind) == "histogram") {
+    sample.type = AggregateType::kHistogram;
+  } else {
+    return EtfError::kMalformed;
+  }
+  if (!IsValidMetricName(View(name)) ||
+      (sample.type == AggregateType::kCounter && !View(name).ends_with("_total"))) {
+    return EtfError::kMalformed;
+  }
+
+  if (EtfError e = DecodeListHeader(index, limits_.max_buckets, &count); e != EtfError::kNone) return e;
+  for (int i = 0; i < count; ++i) {
+    double bound = 0;
+    if (EtfError e = DecodeNumber(index, &bound); e != EtfError::kNone) return e;
+    if (!buckets_.empty() && bound <= buckets_.back()) return EtfError::kMalformed;  // ascending
+    buckets_.push_back(bound);
+  }
+  if (EtfError e = DecodeListTail(index, count); e != EtfError::kNone) return e;
+  if (sample.type != AggregateType::kHistogram && !buckets_.empty()) return EtfError::kMalformed;
+
+  if (EtfError e = DecodeListHeader(index, limits_.max_metadata, &count); e != EtfError::kNone) return e;
+  for (int i = 0; i < count; ++i) {
+    Span label{};
+    if (EtfError e = DecodeBinary(index, limits_.max_binary_bytes, &label); e != EtfError::kNone) return e;
+    if (!IsValidLabelName(View(label)) || (sample.type == AggregateType::kHistogram && View(label) == "le")) {
+      return EtfError::kMalformed;
+    }
+    label_names_.push_back(label);
+  }
+  if (EtfError e = DecodeListTail(index, count); e != EtfError::kNone) return e;
+  // Series keys need the labels sorted by name: sort once per metric, refuse duplicates.
+  label_order_.resize(label_names_.size());
+  for (size_t i = 0; i < label_order_.size(); ++i) label_order_[i] = i;
+  std::sort(label_order_.begin(), label_order_.end(),
+            [this](size_t a, size_t b) { return View(label_names_[a]) < View(label_names_[b]); });
+  for (size_t i = 1; i < label_order_.size(); ++i) {
+    if (View(label_names_[label_order_[i - 1]]) == View(label_names_[label_order_[i]])) return EtfError::kMalformed;
+  }
+
+  if (EtfError e = DecodeListHeader(index, limits_.max_events, &count); e != EtfError::kNone) return e;
+  const size_t header_end = arena_.size();
+  for (int i = 0; i < count; ++i) {
+    arena_.resize(header_end);
+    if (EtfError e = DecodeSeries(index, &sample); e != EtfError::kNone) return e;
+    // Views only now: decoding the label values may have moved the arena.
+    tags_.clear();
+    for (size_t at : label_order_) tags_.push_back({View(label_names_[at]), View(label_values_[at])});
+    sample.name = View(name);
+    sample.help = View(help);
+    sample.buckets = buckets_;
+    sample.labels = tags_;
+    sample.bucket_counts = bucket_counts_;
+    sink.OnAggregate(sample);
+    ++*delivered;
+  }
+  return DecodeListTail(index, count);
+}
+
+EtfError EtfDecoder::DecodeSeries(int* index, AggregateSample* sample) {
+  const char* buf = buffer_.data();
+  int type = 0, size = 0, arity = 0, count = 0;
+  if (ei_get_type(buf, index, &type, &size) != 0 || !Fits(*index, size) ||
+      ei_decode_tuple_header(buf, index, &arity) != 0 || arity != 2) {
+    return EtfError::kMalformed;
+  }
+  label_values_.clear();
+  if (EtfError e = DecodeListHeader(index, limits_.max_metadata, &count); e != EtfError::kNone) return e;
+  if (static_cast<size_t>(count) != label_names_.size()) return EtfError::kMalformed;
+  for (int i = 0; i < count; ++i) {
+    Span value{};
+    if (EtfError e = DecodeBinary(index, limits_.max_binary_bytes, &value); e != EtfError::kNone) return e;
+    label_values_.push_back(value);
+  }
+  if (EtfError e = DecodeListTail(index, count); e != EtfError::kNone) return e;
+
+  switch (sample->type) {
+    case AggregateType::kCounter:
+      if (EtfError e = DecodeNumber(index, &sample->value); e != EtfError::kNone) return e;
+      return sample->value >= 0 ? EtfError::kNone : EtfError::kMalformed;
+    case AggregateType::kGauge: {
+      Span op{};
+      if (ei_get_type(buf, index, &type, &size) != 0 || !Fits(*index, size) ||
+          ei_decode_tuple_header(buf, index, &arity) != 0 || arity != 2) {
+        return EtfError::kMalformed;
+      }
+      if (EtfError e = DecodeAtom(index, &op); e != EtfError::kNone) return e;
+      if (View(op) != "set" && View(op) != "add") return EtfError::kMalformed;
+      sample->relative = View(op) == "add";
+      return DecodeNumber(index, &sample->value);
+    }
+    case AggregateType::kHistogram: {
+      if (ei_get_type(buf, index, &type, &size) != 0 || !Fits(*index, size) ||
+          ei_decode_tuple_header(buf, index, &arity) != 0 || arity != 2) {
+        return EtfError::kMalformed;
+      }
+      if (EtfError e = DecodeNumber(index, &sample->sum); e != EtfError::kNone) return e;
+      if (ei_get_type(buf, index, &type, &size) != 0 || !Fits(*index, size) ||
+          (type != ERL_SMALL_TUPLE_EXT && type != ERL_LARGE_TUPLE_EXT) ||
+          ei_decode_tuple_header(buf, index, &arity) != 0 || static_cast<size_t>(arity) != buckets_.size() + 1) {
+        return EtfError::kMalformed;
+      }
+      bucket_counts_.clear();
+      for (int i = 0; i < arity; ++i) {
+        unsigned long long n = 0;
+        if (ei_get_type(buf, index, &type, &size) != 0 || !Fits(*index, size) ||
+            ei_decode_ulonglong(buf, index, &n) != 0) {
+          return EtfError::kMalformed;
+        }
+        bucket_counts_.push_back(n);
+      }
+      return EtfError::kNone;
+    }
+  }
+  return EtfError::kMalformed;
 }
 
 }  // namespace beam_exporter::telemetry

@@ -1,4 +1,4 @@
-// Pure decoder for the native datagram form (no I/O, no clock):
+// Pure decoder for the native datagram forms (no I/O, no clock). Version 1, one event each:
 //
 //   datagram = "BXT1" ++ term_to_binary({Node :: atom(), Events :: [Event]})
 //   Event    = {EventName :: [atom()], Measurements :: #{atom() => number()},
@@ -9,11 +9,24 @@
 // metadata as tags, so the StatsD mapping rules apply unchanged. The forwarder has already
 // converted time measurements to seconds. Decoding is bounded (event count, name length,
 // map sizes, binary length) and checks every length against the datagram before ei reads it.
+//
+// Version 2, deltas the forwarder aggregated in the app since its last flush (docs/telemetry.md,
+// "Aggregated form"): every series carries what happened to it, and the metric carries its own
+// Prometheus name, type, help and buckets, so no mapping rule applies:
+//
+//   datagram = "BXT2" ++ term_to_binary({Node :: atom(), Metrics :: [Metric]})
+//   Metric   = {Name :: binary(), counter | gauge | histogram, Help :: binary(),
+//               Buckets :: [float()], LabelNames :: [binary()], Series :: [{LabelValues :: [binary()], Delta}]}
+//   Delta    = number()                                 (counter: the increment, >= 0)
+//            | {set | add, number()}                    (gauge: a new value, or a change)
+//            | {Sum :: number(), BucketCounts :: tuple()} (histogram: one count per bound plus +Inf)
+//
 // Thread-compatible: one decoder per reader thread; buffers are reused between datagrams.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +37,7 @@ namespace beam_exporter::telemetry {
 
 inline constexpr std::string_view kNativeMagic = "BXT";
 inline constexpr char kNativeVersion = '1';
+inline constexpr char kNativeAggregateVersion = '2';
 
 enum class EtfError : uint8_t {
   kNone,
@@ -39,11 +53,33 @@ std::string_view EtfErrorName(EtfError error);
 bool IsNativeDatagram(std::string_view datagram);
 
 struct EtfLimits {
-  size_t max_events = 4096;
+  size_t max_events = 4096;  // events of a version 1 datagram, metrics and series of one metric of version 2
   size_t max_name_segments = 16;
   size_t max_measurements = 64;
   size_t max_metadata = 64;
   size_t max_binary_bytes = 1024;
+  size_t max_buckets = 64;
+};
+
+enum class AggregateType : uint8_t { kCounter, kGauge, kHistogram };
+
+// One series' delta from a version 2 datagram. Views are valid only during the callback.
+struct AggregateSample {
+  std::string_view name;  // a valid Prometheus name; counters end in _total
+  AggregateType type = AggregateType::kCounter;
+  std::string_view help;
+  std::span<const double> buckets;  // histograms: ascending upper bounds, +Inf implied
+  std::span<const Tag> labels;      // sorted by name, unique
+  double value = 0;                 // counter increment, gauge value or change
+  bool relative = false;            // gauge: add `value` instead of setting it
+  double sum = 0;                               // histogram
+  std::span<const uint64_t> bucket_counts;      // histogram: buckets.size() + 1, not cumulative
+};
+
+class AggregateSink {
+ public:
+  virtual ~AggregateSink() = default;
+  virtual void OnAggregate(const AggregateSample& sample) = 0;
 };
 
 struct EtfResult {
@@ -58,6 +94,9 @@ class EtfDecoder {
   // Decodes `datagram` and hands every measurement to `sink`. Decoding stops at the first
   // malformed event; the events before it have been delivered.
   EtfResult Decode(std::string_view datagram, SampleSink& sink);
+  // The same for a version 2 datagram; `events` counts the series delivered. Decoding stops at
+  // the first malformed metric or series.
+  EtfResult DecodeAggregates(std::string_view datagram, AggregateSink& sink);
 
  private:
   struct Span {
@@ -72,7 +111,19 @@ class EtfDecoder {
     Span key;
     Span value;
   };
+  // Checks magic and version, copies the term into buffer_ and reads up to the list header of
+  // {Node, [...]}: *count items follow.
+  EtfError DecodeBatchHeader(std::string_view datagram, char version, int* index, int* count);
+  // After the last of `count` items: the list's tail and the term's end.
+  EtfError DecodeBatchTail(int* index, int count);
   EtfError DecodeEvent(int* index, SampleSink& sink);
+  EtfError DecodeMetric(int* index, AggregateSink& sink, size_t* series);
+  // One {LabelValues, Delta} of the metric whose header DecodeMetric read.
+  EtfError DecodeSeries(int* index, AggregateSample* sample);
+  // A proper list header at *index (an empty list gives 0), at most `max` elements.
+  EtfError DecodeListHeader(int* index, size_t max, int* count);
+  EtfError DecodeListTail(int* index, int count);
+  EtfError DecodeBinary(int* index, size_t max, Span* out);
   EtfError DecodeAtom(int* index, Span* out);
   EtfError DecodeScalarAsText(int* index, Span* out);
   EtfError DecodeNumber(int* index, double* out);
@@ -89,6 +140,12 @@ class EtfDecoder {
   std::vector<MetadataEntry> metadata_;
   std::vector<Tag> tags_;
   std::string sample_name_;
+  // Version 2 scratch.
+  std::vector<double> buckets_;
+  std::vector<uint64_t> bucket_counts_;
+  std::vector<Span> label_names_;
+  std::vector<Span> label_values_;
+  std::vector<size_t> label_order_;
 };
 
 }  // namespace beam_exporter::telemetry

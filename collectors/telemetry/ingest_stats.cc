@@ -29,6 +29,7 @@ void IngestCounts::Add(const IngestStats& s) {
   packets += read(s.packets);
   lines += read(s.lines);
   native_events += read(s.native_events);
+  native_series_deltas += read(s.native_series_deltas);
   for (size_t i = 0; i < line_errors.size(); ++i) line_errors[i] += read(s.line_errors[i]);
   for (size_t i = 0; i < packet_drops.size(); ++i) packet_drops[i] += read(s.packet_drops[i]);
   for (size_t i = 0; i < samples.size(); ++i) samples[i] += read(s.samples[i]);

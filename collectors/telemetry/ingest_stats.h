@@ -30,6 +30,7 @@ struct IngestStats {
   std::atomic<uint64_t> packets{0};
   std::atomic<uint64_t> lines{0};
   std::atomic<uint64_t> native_events{0};
+  std::atomic<uint64_t> native_series_deltas{0};  // native form version 2 (aggregated in the app)
   std::array<std::atomic<uint64_t>, static_cast<size_t>(LineError::kCount)> line_errors{};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(PacketDrop::kCount)> packet_drops{};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(SampleOutcome::kCount)> samples{};
@@ -46,6 +47,7 @@ struct IngestCounts {
   uint64_t packets = 0;
   uint64_t lines = 0;
   uint64_t native_events = 0;
+  uint64_t native_series_deltas = 0;
   std::array<uint64_t, static_cast<size_t>(LineError::kCount)> line_errors{};
   std::array<uint64_t, static_cast<size_t>(PacketDrop::kCount)> packet_drops{};
   std::array<uint64_t, static_cast<size_t>(SampleOutcome::kCount)> samples{};

@@ -21,7 +21,7 @@ std::string Quote(std::string_view text) {
 }  // namespace
 
 Pipeline::Pipeline(StatsdDialects dialects, const MappingRules& rules, Aggregator::Shard* shard, IngestStats* stats)
-    : parser_(dialects), decoder_(), mapper_(rules), shard_(shard), stats_(stats) {}
+    : parser_(dialects), decoder_(), mapper_(rules), shard_(shard), stats_(stats), default_ttl_(rules.default_ttl) {}
 
 void Pipeline::Process(std::string_view datagram, Aggregator::TimePoint now) {
   now_ = now;
@@ -32,8 +32,9 @@ void Pipeline::Process(std::string_view datagram, Aggregator::TimePoint now) {
 
 void Pipeline::ProcessPacket(std::string_view datagram) {
   if (IsNativeDatagram(datagram)) {
-    EtfResult r = decoder_.Decode(datagram, *this);
-    IngestStats::Bump(stats_->native_events, r.events);
+    const bool aggregated = datagram[3] == kNativeAggregateVersion;
+    EtfResult r = aggregated ? decoder_.DecodeAggregates(datagram, *this) : decoder_.Decode(datagram, *this);
+    IngestStats::Bump(aggregated ? stats_->native_series_deltas : stats_->native_events, r.events);
     if (r.error != EtfError::kNone) {
       PacketDrop drop = r.error == EtfError::kUnsupportedVersion ? PacketDrop::kUnsupportedVersion
                       : r.error == EtfError::kLimitExceeded      ? PacketDrop::kEtfLimitExceeded
@@ -130,6 +131,39 @@ void Pipeline::OnSample(const Sample& sample) {
     shard_->Add(mapped_, now_, capture_.active ? &capture_.line.handle : nullptr);
   }
   if (capture_.active) capture_.line.outcome = counted;
+}
+
+void Pipeline::OnAggregate(const AggregateSample& sample) {
+  if (sample.name.starts_with("beam_exporter_") && !sample.name.starts_with("beam_exporter_forwarder_")) {
+    IngestStats::Bump(stats_->samples[static_cast<size_t>(SampleOutcome::kInvalidName)]);
+    return;
+  }
+  aggregate_labels_.clear();
+  for (const Tag& t : sample.labels) aggregate_labels_.push_back({t.key, t.value});
+  MappedSample mapped;
+  mapped.name = sample.name;
+  mapped.help = sample.help;
+  mapped.ttl = default_ttl_;
+  mapped.labels = aggregate_labels_;
+  mapped.value = sample.value;
+  mapped.relative = sample.relative;
+  IngestStats::Bump(stats_->samples[static_cast<size_t>(SampleOutcome::kMapped)]);
+  switch (sample.type) {
+    case AggregateType::kCounter:
+      mapped.type = MetricType::kCounter;
+      shard_->Add(mapped, now_);
+      return;
+    case AggregateType::kGauge:
+      mapped.type = MetricType::kGauge;
+      shard_->Add(mapped, now_);
+      return;
+    case AggregateType::kHistogram:
+      mapped.type = MetricType::kHistogram;
+      aggregate_buckets_.assign(sample.buckets.begin(), sample.buckets.end());
+      mapped.buckets = &aggregate_buckets_;
+      shard_->AddHistogram(mapped, sample.bucket_counts, sample.sum, now_);
+      return;
+  }
 }
 
 void Pipeline::OnLineError(LineError error, std::string_view line) {

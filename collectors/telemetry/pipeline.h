@@ -23,7 +23,7 @@
 
 namespace beam_exporter::telemetry {
 
-class Pipeline : public StatsdSink {
+class Pipeline : public StatsdSink, public AggregateSink {
  public:
   Pipeline(StatsdDialects dialects, const MappingRules& rules, Aggregator::Shard* shard, IngestStats* stats);
 
@@ -38,6 +38,10 @@ class Pipeline : public StatsdSink {
 
   void OnSample(const Sample& sample) override;
   void OnLineError(LineError error, std::string_view line) override;
+  // A series delta of the aggregated native form: stored as the forwarder named and typed it
+  // (no mapping rule), except names under the exporter's own prefix, which are refused unless
+  // they are the forwarder's own counters (beam_exporter_forwarder_*).
+  void OnAggregate(const AggregateSample& sample) override;
 
  private:
   struct CachedLine {
@@ -75,6 +79,9 @@ class Pipeline : public StatsdSink {
   StringMap<CachedLine> line_cache_;
   std::string line_key_;
   Capture capture_;
+  std::chrono::milliseconds default_ttl_;
+  std::vector<Label> aggregate_labels_;
+  std::vector<double> aggregate_buckets_;
 };
 
 }  // namespace beam_exporter::telemetry

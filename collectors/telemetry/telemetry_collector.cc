@@ -149,6 +149,11 @@ class TelemetryCollector : public Collector {
     AddSample(&events, {}, static_cast<double>(counts.native_events));
     out->push_back(std::move(events));
 
+    auto deltas = MakeFamily("beam_exporter_telemetry_native_series_deltas_total",
+                             "Series deltas decoded from aggregated native (ETF version 2) datagrams.", MetricType::Counter);
+    AddSample(&deltas, {}, static_cast<double>(counts.native_series_deltas));
+    out->push_back(std::move(deltas));
+
     auto errors = MakeFamily("beam_exporter_telemetry_line_errors_total",
                              "StatsD lines (or parts of lines) refused, by reason.", MetricType::Counter);
     for (size_t i = 0; i < static_cast<size_t>(LineError::kCount); ++i) {

@@ -73,7 +73,13 @@ async function waitFor(what, fn, timeoutMs) {
 
 // DogStatsD lines as the app's forwarder sends them, each `[every, count, line]`: sent `count`
 // times every `every` seconds. Durations in milliseconds.
+// What the app-side forwarder sends every flush besides the app's metrics: its own counters, in
+// the aggregated native form (docs/telemetry.md); here a healthy forwarder that drops nothing.
+const FORWARDER_COUNTERS = [1, 1, { erl: `<<"BXT2", (term_to_binary({node(), [{<<"beam_exporter_forwarder_dropped_total">>, counter,
+  <<"Events or observations the forwarder did not deliver, by reason.">>, [], [<<"forwarder">>, <<"reason">>],
+  [{[<<"BeamExporter.Forwarder">>, <<"overload">>], 0}]}]}))/binary>>` }];
 const HEALTHY_TRAFFIC = [
+  FORWARDER_COUNTERS,
   [1, 2, 'phoenix.router_dispatch.stop.duration:12|h|#method:GET,route:/users/:id,status:200'],
   [1, 2, 'phoenix.endpoint.stop.duration:15|h|#method:GET,status:200'],
   [1, 1, 'phoenix.socket_connected.count:1|c|#transport:websocket,result:ok'],
@@ -90,6 +96,7 @@ const HEALTHY_TRAFFIC = [
 // The quiet app: a request, a failed request, a 5 s request, a slow mount and a slow query every
 // 10 seconds. Without the rate guards its error ratio (about 1/3) and p99 latency (5 s) would page.
 const QUIET_TRAFFIC = [
+  FORWARDER_COUNTERS,
   [1, 1, 'phoenix.endpoint.stop.duration:15|h|#method:GET,status:200'],
   [10, 1, 'phoenix.router_dispatch.stop.duration:12|h|#method:GET,route:/invoices,status:200'],
   [10, 1, 'phoenix.router_dispatch.stop.duration:40|h|#method:POST,route:/invoices,status:500'],
@@ -122,7 +129,8 @@ const FAULT_TRAFFIC = [
 ];
 
 const erlBinary = (s) => `<<"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}">>`;
-const erlTraffic = (lines) => `[${lines.map(([every, count, l]) => `{${every}, ${count}, ${erlBinary(l)}}`).join(', ')}]`;
+// A line is a StatsD line (text) or `{erl: expression}` (a datagram built on the node).
+const erlTraffic = (lines) => `[${lines.map(([every, count, l]) => `{${every}, ${count}, ${typeof l === 'string' ? erlBinary(l) : l.erl}}`).join(', ')}]`;
 
 function shortenedRules(dir) {
   fs.mkdirSync(dir, { recursive: true });

@@ -93,6 +93,41 @@ TEST(AggregatorTest, HistogramBucketsAreCumulativeWithRepeat) {
   EXPECT_DOUBLE_EQ(h.sample_sum, 0.05 + 1.5 + 7 + 1);
 }
 
+// Counts observed elsewhere (the forwarder's aggregated deltas) add to a histogram series across
+// shards as if each observation had been seen; counts for other bounds are dropped and counted.
+TEST(AggregatorTest, HistogramDeltasAddUpAcrossShardsAndOtherBoundsAreRefused) {
+  Aggregator agg({}, 2);
+  const std::vector<double> bounds = {0.1, 1};
+  MappedSample m = Make("t_seconds", MetricType::kHistogram, 0);
+  m.buckets = &bounds;
+  const uint64_t first[] = {1, 2, 0};
+  const uint64_t second[] = {0, 1, 4};
+  EXPECT_TRUE(agg.shard(0).AddHistogram(m, first, 1.25, kT0));
+  EXPECT_TRUE(agg.shard(1).AddHistogram(m, second, 10.5, kT0));
+  EXPECT_TRUE(agg.shard(1).Add([&] { MappedSample one = m; one.value = 0.05; return one; }(), kT0));
+  const std::vector<double> other = {2};
+  MappedSample wrong = m;
+  wrong.buckets = &other;
+  const uint64_t two[] = {1, 1};
+  EXPECT_FALSE(agg.shard(0).AddHistogram(wrong, two, 1, kT0));
+  EXPECT_FALSE(agg.shard(0).AddHistogram(m, two, 1, kT0));  // too few counts for the family's bounds
+
+  std::vector<prometheus::MetricFamily> out;
+  Aggregator::Totals totals = agg.Collect(kT0, &out);
+  const auto* f = Find(out, "t_seconds");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(f->metric.size(), 1u);
+  const auto& h = f->metric[0].histogram;
+  EXPECT_EQ(h.sample_count, 9u);
+  EXPECT_DOUBLE_EQ(h.sample_sum, 11.8);
+  ASSERT_EQ(h.bucket.size(), 3u);
+  EXPECT_EQ(h.bucket[0].cumulative_count, 2u);
+  EXPECT_EQ(h.bucket[1].cumulative_count, 5u);
+  EXPECT_EQ(h.bucket[2].cumulative_count, 9u);
+  EXPECT_EQ((totals.drops[{"t_seconds", DropReason::kBucketMismatch}]), 2u);
+  EXPECT_EQ(DropReasonName(DropReason::kBucketMismatch), "bucket_mismatch");
+}
+
 TEST(AggregatorTest, SeriesCapDropsOverflowAndCounts) {
   Aggregator agg({/*series_limit_per_metric=*/2, /*metric_limit=*/100}, 1);
   for (const char* v : {"a", "b", "c", "d"}) {

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "tests/unit/telemetry/aggregate_datagram.h"
 #include "tests/unit/telemetry/recording_sink.h"
 
 namespace beam_exporter::telemetry {
@@ -125,7 +126,7 @@ TEST(EtfDecoderTest, FutureVersionIsUnsupported) {
   EncodeEndpointBatch(b.x());
   EtfDecoder decoder;
   RecordingSink sink;
-  EXPECT_EQ(decoder.Decode(b.Datagram("BXT2"), sink).error, EtfError::kUnsupportedVersion);
+  EXPECT_EQ(decoder.Decode(b.Datagram("BXT3"), sink).error, EtfError::kUnsupportedVersion);
   EXPECT_TRUE(sink.samples.empty());
   EXPECT_TRUE(IsNativeDatagram(b.Datagram("BXT9")));
   EXPECT_FALSE(IsNativeDatagram("BXTfoo:1|c"));
@@ -196,6 +197,121 @@ TEST(EtfDecoderTest, LimitsAreEnforced) {
   EtfDecoder decoder;
   RecordingSink sink;
   EXPECT_EQ(decoder.Decode(b.Datagram(), sink).error, EtfError::kLimitExceeded);
+  EXPECT_TRUE(sink.samples.empty());
+}
+
+
+// Copies every aggregate sample it receives.
+class RecordingAggregateSink : public AggregateSink {
+ public:
+  struct Recorded {
+    std::string name, help;
+    AggregateType type;
+    std::vector<double> buckets;
+    std::vector<std::pair<std::string, std::string>> labels;
+    double value;
+    bool relative;
+    double sum;
+    std::vector<uint64_t> bucket_counts;
+  };
+  void OnAggregate(const AggregateSample& s) override {
+    Recorded r{std::string(s.name), std::string(s.help), s.type, {s.buckets.begin(), s.buckets.end()}, {}, s.value,
+               s.relative, s.sum, {s.bucket_counts.begin(), s.bucket_counts.end()}};
+    for (const Tag& t : s.labels) r.labels.emplace_back(t.key, t.value);
+    samples.push_back(std::move(r));
+  }
+  std::vector<Recorded> samples;
+};
+
+AggregateMetricSpec RouteHistogram() {
+  return {"http_duration_seconds", "histogram", "Request time.", {0.1, 1}, {"route", "method"},
+          {{{"/a", "GET"}, 0, "set", 1.5, {1, 2, 0}}, {{"/b", "POST"}, 0, "set", 0.05, {1, 0, 0}}}};
+}
+
+TEST(EtfAggregateDecoderTest, DecodesEveryTypeWithLabelsSortedByName) {
+  std::string d = AggregateDatagram({RouteHistogram(),
+                                     {"jobs_total", "counter", "Jobs.", {}, {"queue"}, {{{"default"}, 3}}},
+                                     {"queue_length", "gauge", "", {}, {}, {{{}, -2, "add"}}},
+                                     {"memory_bytes", "gauge", "", {}, {}, {{{}, 42, "set"}}}});
+  EtfDecoder decoder;
+  RecordingAggregateSink sink;
+  EtfResult r = decoder.DecodeAggregates(d, sink);
+  EXPECT_EQ(r.error, EtfError::kNone);
+  EXPECT_EQ(r.events, 5u);
+  ASSERT_EQ(sink.samples.size(), 5u);
+  const auto& h = sink.samples[0];
+  EXPECT_EQ(h.name, "http_duration_seconds");
+  EXPECT_EQ(h.type, AggregateType::kHistogram);
+  EXPECT_EQ(h.help, "Request time.");
+  EXPECT_EQ(h.buckets, (std::vector<double>{0.1, 1}));
+  EXPECT_EQ(h.labels, (std::vector<std::pair<std::string, std::string>>{{"method", "GET"}, {"route", "/a"}}));
+  EXPECT_EQ(h.bucket_counts, (std::vector<uint64_t>{1, 2, 0}));
+  EXPECT_DOUBLE_EQ(h.sum, 1.5);
+  EXPECT_EQ(sink.samples[1].labels, (std::vector<std::pair<std::string, std::string>>{{"method", "POST"}, {"route", "/b"}}));
+  EXPECT_EQ(sink.samples[2].type, AggregateType::kCounter);
+  EXPECT_DOUBLE_EQ(sink.samples[2].value, 3);
+  EXPECT_TRUE(sink.samples[3].relative);
+  EXPECT_DOUBLE_EQ(sink.samples[3].value, -2);
+  EXPECT_FALSE(sink.samples[4].relative);
+  EXPECT_DOUBLE_EQ(sink.samples[4].value, 42);
+}
+
+TEST(EtfAggregateDecoderTest, VersionsAreNotMixedUp) {
+  EtfDecoder decoder;
+  RecordingAggregateSink aggregates;
+  RecordingSink events;
+  std::string v2 = AggregateDatagram({RouteHistogram()});
+  EXPECT_EQ(decoder.Decode(v2, events).error, EtfError::kUnsupportedVersion);
+  std::string v1 = AggregateDatagram({RouteHistogram()}, "BXT1");
+  EXPECT_EQ(decoder.DecodeAggregates(v1, aggregates).error, EtfError::kUnsupportedVersion);
+  EXPECT_TRUE(aggregates.samples.empty());
+  EXPECT_TRUE(events.samples.empty());
+}
+
+TEST(EtfAggregateDecoderTest, EveryTruncationIsMalformedNotACrash) {
+  std::string d = AggregateDatagram({RouteHistogram(), {"jobs_total", "counter", "", {}, {}, {{{}, 1}}}});
+  EtfDecoder decoder;
+  for (size_t n = 4; n < d.size(); ++n) {
+    RecordingAggregateSink sink;
+    EtfResult r = decoder.DecodeAggregates(d.substr(0, n), sink);
+    EXPECT_NE(r.error, EtfError::kNone) << "length " << n;
+    EXPECT_EQ(r.events, sink.samples.size());
+  }
+}
+
+TEST(EtfAggregateDecoderTest, ShapesThePrometheusModelCannotHoldAreMalformed) {
+  const std::vector<AggregateMetricSpec> bad = {
+      {"jobs", "counter", "", {}, {}, {{{}, 1}}},                                   // counter without _total
+      {"jobs_total", "counter", "", {}, {}, {{{}, -1}}},                            // counter going down
+      {"1jobs_total", "counter", "", {}, {}, {{{}, 1}}},                            // name syntax
+      {"jobs_total", "counter", "", {}, {"__name"}, {{{"x"}, 1}}},                  // reserved label
+      {"jobs_total", "counter", "", {}, {"a", "a"}, {{{"x", "y"}, 1}}},             // duplicate label
+      {"jobs_total", "counter", "", {}, {"a"}, {{{}, 1}}},                          // values != names
+      {"jobs_total", "summary", "", {}, {}, {{{}, 1}}},                             // unknown type
+      {"g", "gauge", "", {}, {}, {{{}, 1, "inc"}}},                                 // unknown gauge op
+      {"h", "histogram", "", {1, 0.5}, {}, {{{}, 0, "set", 1, {0, 0, 1}}}},         // bounds not ascending
+      {"h", "histogram", "", {1}, {}, {{{}, 0, "set", 1, {0, 0, 1}}}},              // counts != bounds + 1
+      {"h", "histogram", "", {1}, {"le"}, {{{"x"}, 0, "set", 1, {0, 1}}}},          // le label
+      {"c_total", "counter", "", {1}, {}, {{{}, 1}}},                               // bounds on a counter
+  };
+  EtfDecoder decoder;
+  for (size_t i = 0; i < bad.size(); ++i) {
+    RecordingAggregateSink sink;
+    EXPECT_EQ(decoder.DecodeAggregates(AggregateDatagram({bad[i]}), sink).error, EtfError::kMalformed) << "case " << i;
+    EXPECT_TRUE(sink.samples.empty()) << "case " << i;
+  }
+}
+
+TEST(EtfAggregateDecoderTest, LimitsAreEnforced) {
+  EtfLimits limits;
+  limits.max_buckets = 2;
+  limits.max_events = 2;
+  EtfDecoder decoder(limits);
+  RecordingAggregateSink sink;
+  EXPECT_EQ(decoder.DecodeAggregates(AggregateDatagram({{"h", "histogram", "", {1, 2, 3}, {}, {{{}, 0, "set", 1, {0, 0, 0, 1}}}}}), sink).error,
+            EtfError::kLimitExceeded);
+  AggregateMetricSpec many{"c_total", "counter", "", {}, {"k"}, {{{"a"}, 1}, {{"b"}, 1}, {{"c"}, 1}}};
+  EXPECT_EQ(decoder.DecodeAggregates(AggregateDatagram({many}), sink).error, EtfError::kLimitExceeded);
   EXPECT_TRUE(sink.samples.empty());
 }
 

@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "tests/unit/telemetry/aggregate_datagram.h"
+
 namespace beam_exporter::telemetry {
 namespace {
 
@@ -121,6 +123,67 @@ TEST(PipelineTest, PacketsAndDropsAreCounted) {
   EXPECT_EQ(h.stats.packets.load(), 1u);
   EXPECT_EQ(h.stats.packet_drops[static_cast<size_t>(PacketDrop::kUnsupportedVersion)].load(), 1u);
   EXPECT_EQ(h.stats.packet_drops[static_cast<size_t>(PacketDrop::kTooLarge)].load(), 1u);
+}
+
+// The forwarder's aggregated deltas add up as if every event had been seen: two flushes give
+// the totals of both, served under the names, types, help and buckets they carry.
+TEST(PipelineTest, AggregatedDeltasAddUp) {
+  Harness h;
+  auto flush = [](double requests, std::vector<uint64_t> counts, double sum, double gauge) {
+    return AggregateDatagram({{"req_total", "counter", "Requests.", {}, {"route"}, {{{"/a"}, requests}}},
+                              {"req_seconds", "histogram", "Request time.", {0.1, 1}, {"route"}, {{{"/a"}, 0, "set", sum, counts}}},
+                              {"mem_bytes", "gauge", "Memory.", {}, {}, {{{}, gauge, "set"}}}});
+  };
+  h.pipeline.Process(flush(3, {1, 2, 0}, 1.25, 10), kT0);
+  h.pipeline.Process(flush(4, {0, 1, 3}, 7.5, 20), kT0);
+  const prometheus::ClientMetric* req = h.Series("req_total");
+  ASSERT_NE(req, nullptr);
+  EXPECT_EQ(req->counter.value, 7);
+  EXPECT_EQ(req->label[0].name, "route");
+  EXPECT_EQ(req->label[0].value, "/a");
+  const prometheus::ClientMetric* hist = h.Series("req_seconds");
+  ASSERT_NE(hist, nullptr);
+  EXPECT_EQ(hist->histogram.sample_count, 7u);
+  EXPECT_DOUBLE_EQ(hist->histogram.sample_sum, 8.75);
+  ASSERT_EQ(hist->histogram.bucket.size(), 3u);
+  EXPECT_EQ(hist->histogram.bucket[0].cumulative_count, 1u);
+  EXPECT_EQ(hist->histogram.bucket[1].cumulative_count, 4u);
+  EXPECT_EQ(hist->histogram.bucket[2].cumulative_count, 7u);
+  const prometheus::ClientMetric* mem = h.Series("mem_bytes");
+  ASSERT_NE(mem, nullptr);
+  EXPECT_EQ(mem->gauge.value, 20);
+  for (const auto& f : h.families) {
+    if (f.name == "req_seconds") {
+      EXPECT_EQ(f.help, "Request time.");
+    }
+  }
+  EXPECT_EQ(h.stats.native_series_deltas.load(), 6u);
+  EXPECT_EQ(h.stats.native_events.load(), 0u);
+  EXPECT_EQ(h.stats.samples[static_cast<size_t>(SampleOutcome::kMapped)].load(), 6u);
+}
+
+TEST(PipelineTest, AggregatesMayNotPoseAsTheExportersOwnMetrics) {
+  Harness h;
+  h.pipeline.Process(AggregateDatagram({{"beam_exporter_up_total", "counter", "", {}, {}, {{{}, 1}}},
+                                        {"beam_exporter_forwarder_flushes_total", "counter", "", {}, {}, {{{}, 2}}}}),
+                     kT0);
+  EXPECT_EQ(h.Series("beam_exporter_up_total"), nullptr);
+  const prometheus::ClientMetric* flushes = h.Series("beam_exporter_forwarder_flushes_total");
+  ASSERT_NE(flushes, nullptr);
+  EXPECT_EQ(flushes->counter.value, 2);
+  EXPECT_EQ(h.stats.samples[static_cast<size_t>(SampleOutcome::kInvalidName)].load(), 1u);
+}
+
+TEST(PipelineTest, AggregatedHistogramWithOtherBoundsIsDroppedAndCounted) {
+  Harness h;
+  h.pipeline.Process(AggregateDatagram({{"t_seconds", "histogram", "", {1}, {}, {{{}, 0, "set", 0.5, {1, 0}}}}}), kT0);
+  h.pipeline.Process(AggregateDatagram({{"t_seconds", "histogram", "", {2}, {}, {{{}, 0, "set", 0.5, {1, 0}}}}}), kT0);
+  std::vector<prometheus::MetricFamily> out;
+  Aggregator::Totals totals = h.aggregator.Collect(kT0, &out);
+  EXPECT_EQ((totals.drops[{"t_seconds", DropReason::kBucketMismatch}]), 1u);
+  const prometheus::ClientMetric* t = h.Series("t_seconds");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->histogram.sample_count, 1u);
 }
 
 }  // namespace

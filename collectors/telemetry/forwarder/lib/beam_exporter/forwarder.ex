@@ -13,7 +13,15 @@ defmodule BeamExporter.Forwarder do
         ...
       ]
 
-  Options are documented in `BeamExporter.Forwarder.Config`. The handler costs the instrumented
+  Or give it the application's `Telemetry.Metrics` definitions, which it aggregates in the app and
+  sends once per second (see `BeamExporter.Forwarder.MetricDefinitions`):
+
+      children = [
+        {BeamExporter.Forwarder, metrics: MyAppWeb.Telemetry.metrics()},
+        ...
+      ]
+
+  Both can be combined. Options are documented in `BeamExporter.Forwarder.Config`. The handler costs the instrumented
   process one metadata extraction and one message to the forwarder's sender process; batching
   and sending happen there.
   On overload events are dropped and counted (`stats/1`), never waited for.
@@ -41,14 +49,20 @@ defmodule BeamExporter.Forwarder do
 
   @doc """
   Counters of the instance: `queued`, `dropped_overload`, `dropped_oversize`, the events dropped
-  because an extractor could not read their metadata (`dropped_missing_key`,
-  `dropped_unexpected_type`, `dropped_extractor_failed`), `events_sent`, `datagrams_sent`,
-  `send_errors`. They restart from zero if the sender restarts.
+  because an extractor (or a definition's measurement, keep or tag_values function) could not
+  read them (`dropped_missing_key`, `dropped_unexpected_type`, `dropped_extractor_failed`), the
+  aggregated observations dropped over a definition's series cap (`dropped_series_limit`) or as a
+  negative value of a counter-typed sum (`dropped_negative_sum`), `events_sent`,
+  `datagrams_sent`, `send_errors`, `flushes`. They restart from zero if the sender restarts, and
+  also reach `/metrics` (`BeamExporter.Forwarder.OwnMetrics`).
   """
   @spec stats(atom) :: map
   def stats(name \\ __MODULE__), do: Buffer.stats(instance(name).buffer)
 
-  @doc "Sends everything queued now (useful in tests and before a planned shutdown)."
+  @doc """
+  Sends everything queued and the aggregated deltas now (useful in tests and before a planned
+  shutdown).
+  """
   @spec flush(atom) :: :ok
   def flush(name \\ __MODULE__), do: Sender.flush(instance(name).sender)
 

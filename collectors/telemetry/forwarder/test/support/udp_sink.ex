@@ -12,16 +12,32 @@ defmodule BeamExporter.Forwarder.UdpSink do
     {socket, port}
   end
 
-  @doc "Receives datagrams until `timeout_ms` passes without one; returns them raw."
-  def receive_all(socket, timeout_ms \\ 300, acc \\ []) do
+  @doc """
+  Receives datagrams until `timeout_ms` passes without one; returns those of one form raw:
+  `"BXT1"` (events, the default) or `"BXT2"` (aggregated metrics, sent every flush interval), or
+  of both with `"BXT"`.
+  """
+  def receive_all(socket, timeout_ms \\ 300, magic \\ "BXT1", acc \\ []) do
     case :gen_udp.recv(socket, 0, timeout_ms) do
-      {:ok, {_addr, _port, datagram}} -> receive_all(socket, timeout_ms, [datagram | acc])
-      {:error, :timeout} -> Enum.reverse(acc)
+      {:ok, {_addr, _port, datagram}} when binary_part(datagram, 0, byte_size(magic)) == magic ->
+        receive_all(socket, timeout_ms, magic, [datagram | acc])
+
+      {:ok, _other_form} ->
+        receive_all(socket, timeout_ms, magic, acc)
+
+      {:error, :timeout} ->
+        Enum.reverse(acc)
     end
   end
 
-  @doc "Decodes one datagram into `{node, events}`."
+  @doc "Decodes one datagram into `{node, events}` or `{node, metrics}`."
   def decode("BXT1" <> etf), do: :erlang.binary_to_term(etf, [:safe])
+  def decode("BXT2" <> etf), do: :erlang.binary_to_term(etf, [:safe])
+
+  @doc "All metrics (`{name, type, help, buckets, label_names, series}`) of the BXT2 datagrams received until quiet."
+  def metrics(socket, timeout_ms \\ 300) do
+    socket |> receive_all(timeout_ms, "BXT2") |> Enum.flat_map(fn d -> elem(decode(d), 1) end)
+  end
 
   @doc "All events of the datagrams received until quiet."
   def events(socket, timeout_ms \\ 300) do

@@ -22,9 +22,12 @@ defmodule BeamExporter.Forwarder.Buffer do
     :dropped_missing_key,
     :dropped_unexpected_type,
     :dropped_extractor_failed,
+    :dropped_series_limit,
+    :dropped_negative_sum,
     :events_sent,
     :datagrams_sent,
-    :send_errors
+    :send_errors,
+    :flushes
   ]
   @dropped_overload 1 + Enum.find_index(@counter_names, &(&1 == :dropped_overload))
 

@@ -10,11 +10,18 @@ defmodule BeamExporter.Forwarder.Config do
     * `:repo_prefixes` - Ecto telemetry prefixes for the `:ecto` preset. Default `[]`.
     * `:events` - extra events: `event`, `{event, [metadata_key, ...]}` (only those keys, only
       scalar values) or `{event, fun/1}` (a custom extractor returning a map of scalars).
+    * `:metrics` - `Telemetry.Metrics` definitions (e.g. `MyAppWeb.Telemetry.metrics()`), aggregated
+      in the app and sent every `:flush_interval` (see `BeamExporter.Forwarder.MetricDefinitions`
+      for what each becomes on `/metrics`). Default `[]`.
+    * `:flush_interval` - milliseconds between two sends of the aggregated metrics and the
+      forwarder's own counters. Default 1000.
+    * `:max_series_per_metric` - series one definition may have in the app; events of further
+      series are dropped and counted. Default 10_000 (the exporter's own per-metric default).
     * `:buffer_size` - events queued at most before new ones are dropped. Default 10_000.
     * `:name` - instance name (for several forwarders in one VM). Default `BeamExporter.Forwarder`.
   """
 
-  alias BeamExporter.Forwarder.{Labels, Presets}
+  alias BeamExporter.Forwarder.{Labels, MetricDefinitions, Presets}
 
   @defaults [
     host: {127, 0, 0, 1},
@@ -23,6 +30,9 @@ defmodule BeamExporter.Forwarder.Config do
     presets: [],
     repo_prefixes: [],
     events: [],
+    metrics: [],
+    flush_interval: 1000,
+    max_series_per_metric: 10_000,
     buffer_size: 10_000,
     name: BeamExporter.Forwarder
   ]
@@ -48,6 +58,9 @@ defmodule BeamExporter.Forwarder.Config do
       mtu: positive!(opts, :mtu, 65_000),
       buffer_size: positive!(opts, :buffer_size, 100_000_000),
       specs: Enum.uniq_by(specs, & &1.event),
+      metric_specs: MetricDefinitions.compile(Keyword.fetch!(opts, :metrics)),
+      flush_interval: positive!(opts, :flush_interval, 3_600_000),
+      max_series_per_metric: positive!(opts, :max_series_per_metric, 10_000_000),
       logger_handler: :logger in presets
     }
   end

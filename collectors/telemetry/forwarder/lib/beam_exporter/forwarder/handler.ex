@@ -20,7 +20,7 @@ defmodule BeamExporter.Forwarder.Handler do
       batch, and the exporter does not use the time anyway: Prometheus stamps samples at scrape).
   """
 
-  alias BeamExporter.Forwarder.{Buffer, ExtractFailure}
+  alias BeamExporter.Forwarder.{Aggregates, Buffer, ExtractFailure}
 
   @doc """
   Attaches one handler per spec of instance `name`, whose `:persistent_term` entry under
@@ -35,6 +35,31 @@ defmodule BeamExporter.Forwarder.Handler do
       :telemetry.detach(id)
       :ok = :telemetry.attach(id, event, &__MODULE__.handle_event/4, {instance_key, index})
       id
+    end
+  end
+
+  @doc """
+  Attaches one handler per event of the aggregated definitions: `events` in the order of the
+  `metric_records` tuple of the instance's `:persistent_term` entry. Returns the handler ids.
+  """
+  @spec attach_metrics(term, atom, [[atom]]) :: [term]
+  def attach_metrics(instance_key, name, events) do
+    for {event, index} <- Enum.with_index(events) do
+      id = {BeamExporter.Forwarder, name, :metrics, event}
+      :telemetry.detach(id)
+      :ok = :telemetry.attach(id, event, &__MODULE__.handle_metrics/4, {instance_key, index})
+      id
+    end
+  end
+
+  @doc false
+  def handle_metrics(_event, measurements, metadata, {instance_key, index}) do
+    case :persistent_term.get(instance_key, nil) do
+      %{aggregates: aggregates, metric_records: records} ->
+        Aggregates.record(elem(records, index), measurements, metadata, aggregates)
+
+      nil ->
+        :ok
     end
   end
 

@@ -2,6 +2,10 @@ defmodule BeamExporter.Forwarder.Sender do
   @moduledoc """
   Owns the buffer, the UDP socket and the `:telemetry` handlers of one forwarder instance.
 
+  Every `flush_interval` it sends what the aggregated definitions (`Aggregates`) and its own
+  counters (`OwnMetrics`) changed since the last flush; a datagram that could not be sent leaves
+  its rows to the next flush, so a send error delays those deltas instead of losing them.
+
   Events arrive as messages (see `Buffer`). The sender sends as soon as they come: it takes
   everything queued (in passes of 512), converts measurements to the wire form (adding `count: 1`
   for counted specs), packs datagrams under the MTU and sends them, so batches grow with the load
@@ -13,7 +17,7 @@ defmodule BeamExporter.Forwarder.Sender do
 
   use GenServer
 
-  alias BeamExporter.Forwarder.{Buffer, Encoder, Handler, LoggerHandler, Measurements}
+  alias BeamExporter.Forwarder.{Aggregates, Buffer, Encoder, Handler, LoggerHandler, Measurements, OwnMetrics}
 
   # Events taken from the buffer per pass; a drain makes passes until the buffer is empty.
   @take_per_pass 512
@@ -22,7 +26,10 @@ defmodule BeamExporter.Forwarder.Sender do
 
   def start_link(config), do: GenServer.start_link(__MODULE__, config)
 
-  @doc "Drains now and returns when the queued events have been sent (for tests and shutdown)."
+  @doc """
+  Drains now, sends the aggregated deltas, and returns when both have been sent (for tests and
+  shutdown).
+  """
   def flush(pid), do: GenServer.call(pid, :flush)
 
   @impl true
@@ -38,8 +45,24 @@ defmodule BeamExporter.Forwarder.Sender do
     # they are detached (terminate/2); a restarted sender overwrites it.
     instance_key = {BeamExporter.Forwarder, config.name}
     extracts = config.specs |> Enum.map(& &1.extract) |> List.to_tuple()
-    :persistent_term.put(instance_key, %{buffer: buffer, sender: self(), extracts: extracts})
-    handler_ids = Handler.attach(instance_key, config.name, config.specs)
+    specs = config.metric_specs
+    aggregates = Aggregates.new(specs, config.max_series_per_metric, buffer)
+    by_event = Enum.group_by(specs, & &1.event, &Aggregates.handler_record/1)
+    metric_events = Map.keys(by_event)
+    metric_records = metric_events |> Enum.map(&Map.fetch!(by_event, &1)) |> List.to_tuple()
+    own_specs = OwnMetrics.specs(length(specs) + 1)
+
+    :persistent_term.put(instance_key, %{
+      buffer: buffer,
+      sender: self(),
+      extracts: extracts,
+      aggregates: aggregates,
+      metric_records: metric_records
+    })
+
+    handler_ids =
+      Handler.attach(instance_key, config.name, config.specs) ++
+        Handler.attach_metrics(instance_key, config.name, metric_events)
     logger_id = if config.logger_handler, do: add_logger_handler(config.name)
 
     state = %{
@@ -51,13 +74,25 @@ defmodule BeamExporter.Forwarder.Sender do
       native_per_second: Measurements.native_per_second(),
       # Callers queue the spec's index instead of the event name: less to copy on their path.
       event_names: config.specs |> Enum.map(& &1.event) |> List.to_tuple(),
-      counted: config.specs |> Enum.map(& &1.counted) |> List.to_tuple()
+      counted: config.specs |> Enum.map(& &1.counted) |> List.to_tuple(),
+      aggregates: aggregates,
+      own_specs: own_specs,
+      specs_by_id: Map.new(specs ++ own_specs, &{&1.id, &1}),
+      forwarder_label: BeamExporter.Forwarder.Labels.module_name(config.name),
+      # The rows as last sent (see Aggregates.deltas/4).
+      sent: %{}
     }
 
+    schedule_flush(config.flush_interval)
     {:ok, state}
   end
 
   @impl true
+  def handle_info(:flush_aggregates, state) do
+    schedule_flush(state.config.flush_interval)
+    {:noreply, flush_aggregates(state)}
+  end
+
   def handle_info(message, state) do
     case Buffer.event(message) do
       nil ->
@@ -69,16 +104,52 @@ defmodule BeamExporter.Forwarder.Sender do
   end
 
   @impl true
-  def handle_call(:flush, _from, state), do: {:reply, :ok, drain(state)}
+  def handle_call(:flush, _from, state), do: {:reply, :ok, state |> drain() |> flush_aggregates()}
 
   @impl true
   def terminate(_reason, state) do
     Enum.each(state.handler_ids, &:telemetry.detach/1)
     if state.logger_id, do: LoggerHandler.remove(state.logger_id)
-    drain(state)
+    state |> drain() |> flush_aggregates()
     :socket.close(state.socket)
     :persistent_term.erase({BeamExporter.Forwarder, state.config.name})
     :ok
+  end
+
+  defp schedule_flush(interval), do: Process.send_after(self(), :flush_aggregates, interval)
+
+  # Sends every row that changed since it was last sent, with the own counters; rows of a datagram
+  # that could not be sent stay as they were in `sent`, so the next flush sends their deltas again.
+  defp flush_aggregates(state) do
+    %{buffer: buffer, config: config} = state
+    Buffer.count(buffer, Buffer.flushes())
+    own_rows = OwnMetrics.rows(state.own_specs, state.forwarder_label, Buffer.stats(buffer))
+    groups = Aggregates.deltas(state.aggregates, state.specs_by_id, state.sent, own_rows)
+    {datagrams, oversize} = Encoder.pack_metrics(node(), groups, config.mtu)
+    Buffer.count(buffer, Buffer.dropped_oversize(), oversize)
+
+    sent =
+      Enum.reduce(datagrams, state.sent, fn {datagram, rows}, sent ->
+        if send_datagram(state, datagram),
+          do: Enum.reduce(rows, sent, fn row, acc -> Map.put(acc, elem(row, 0), row) end),
+          else: sent
+      end)
+
+    %{state | sent: sent}
+  end
+
+  defp send_datagram(state, datagram) do
+    destination = %{family: :inet, addr: state.config.host, port: state.config.port}
+
+    case :socket.sendto(state.socket, datagram, destination, @send_timeout_ms) do
+      :ok ->
+        Buffer.count(state.buffer, Buffer.datagrams_sent())
+        true
+
+      {:error, _reason} ->
+        Buffer.count(state.buffer, Buffer.send_errors())
+        false
+    end
   end
 
   defp add_logger_handler(name) do
@@ -111,19 +182,11 @@ defmodule BeamExporter.Forwarder.Sender do
          Measurements.to_wire(measurements, nps, elem(counted, spec_index)), metadata, time}
       end
 
-    destination = %{family: :inet, addr: config.host, port: config.port}
     {datagrams, oversize} = Encoder.pack(node(), wire, config.mtu)
     Buffer.count(buffer, Buffer.dropped_oversize(), oversize)
 
     Enum.each(datagrams, fn {datagram, event_count} ->
-      case :socket.sendto(state.socket, datagram, destination, @send_timeout_ms) do
-        :ok ->
-          Buffer.count(buffer, Buffer.datagrams_sent())
-          Buffer.count(buffer, Buffer.events_sent(), event_count)
-
-        {:error, _reason} ->
-          Buffer.count(buffer, Buffer.send_errors())
-      end
+      if send_datagram(state, datagram), do: Buffer.count(buffer, Buffer.events_sent(), event_count)
     end)
   end
 end
