@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "tests/e2e/phoenix_replay/forwarder_replay.h"
 #include "tests/support/exporter_process.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
@@ -22,35 +23,6 @@ namespace beam_exporter::testing {
 namespace {
 
 using std::chrono::milliseconds;
-
-constexpr const char* kWorkDir = PHOENIX_REPLAY_WORK_DIR;
-
-// The replay script's `<tag> key value` or `stats key=value ...` lines.
-struct ReplayOutput {
-  std::map<std::string, double> stats;
-  std::map<std::string, double> sums;
-};
-
-ReplayOutput ParseReplay(const std::string& output) {
-  ReplayOutput out;
-  std::istringstream lines(output);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream fields(line);
-    std::string tag;
-    fields >> tag;
-    if (tag == "stats") {
-      for (std::string field; fields >> field;) {
-        size_t eq = field.find('=');
-        if (eq != std::string::npos) out.stats[field.substr(0, eq)] = std::stod(field.substr(eq + 1));
-      }
-    } else if (tag == "sum") {
-      std::string name, value;
-      fields >> name >> value;
-      out.sums[name] = std::stod(value);
-    }
-  }
-  return out;
-}
 
 struct Expected {
   std::string series;
@@ -92,18 +64,10 @@ const std::vector<Expected> kScenarioCounts = {
 };
 
 TEST(MetricsReplayTest, StockTelemetryMetricsAggregatedInTheAppGiveTheScenarioCountsAndSums) {
-  const std::string events = PhoenixFixturePath("events.etf");
-  ASSERT_FALSE(HasFailure());
-  const int udp = FreeUdpPort();
-  ExporterProcess exporter(ShippedConfigTelemetryOnly(udp));
-  ASSERT_TRUE(exporter.ready()) << exporter.process().Output();
-
-  CommandResult replay = RunCommand({std::string(kSourceDir) + "/tests/support/run-with-forwarder", kWorkDir,
-                                     std::string(kSourceDir) + "/tests/e2e/phoenix_replay/replay_metrics.exs",
-                                     std::to_string(udp), events},
-                                    milliseconds(180000));
-  ASSERT_EQ(replay.status, 0) << replay.output;
-  ReplayOutput out = ParseReplay(replay.output);
+  ForwarderReplay out;
+  ASSERT_NO_FATAL_FAILURE(ReplayThroughForwarder("replay_metrics.exs", &out));
+  const CommandResult& replay = out.replay;
+  ExporterProcess& exporter = *out.exporter;
   ASSERT_EQ(out.stats["events"], 1064) << replay.output;
   for (const char* counter : {"dropped_series_limit", "dropped_extractor_failed", "dropped_oversize", "send_errors"}) {
     EXPECT_EQ(out.stats[counter], 0) << counter << "\n" << replay.output;

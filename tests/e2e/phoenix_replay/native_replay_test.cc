@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "tests/e2e/phoenix_replay/forwarder_replay.h"
 #include "tests/support/exporter_process.h"
 #include "tests/support/golden_file.h"
 #include "tests/support/net.h"
@@ -26,23 +27,6 @@ namespace beam_exporter::testing {
 namespace {
 
 using std::chrono::milliseconds;
-
-constexpr const char* kWorkDir = PHOENIX_REPLAY_WORK_DIR;
-
-// The `key=value` pairs of the replay script's `stats ...` line.
-std::map<std::string, double> ReplayStats(const std::string& output) {
-  std::map<std::string, double> stats;
-  std::istringstream lines(output);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("stats ", 0) != 0) continue;
-    std::istringstream fields(line.substr(6));
-    for (std::string field; fields >> field;) {
-      size_t eq = field.find('=');
-      if (eq != std::string::npos) stats[field.substr(0, eq)] = std::stod(field.substr(eq + 1));
-    }
-  }
-  return stats;
-}
 
 // ExpositionWithoutSelfMetrics with every _sum to 9 significant digits: the forwarder's sender
 // batches events as they come, and floating-point sums depend on the order the exporter adds them.
@@ -148,18 +132,11 @@ const std::vector<Expected> kScenarioCounts = {
 };
 
 TEST(NativeReplayTest, RecordedPhoenixEventsThroughTheForwarderGiveTheScenarioCounts) {
-  const std::string events = PhoenixFixturePath("events.etf");
-  ASSERT_FALSE(HasFailure());
-  const int udp = FreeUdpPort();
-  ExporterProcess exporter(ShippedConfigTelemetryOnly(udp));
-  ASSERT_TRUE(exporter.ready()) << exporter.process().Output();
-
-  CommandResult replay = RunCommand({std::string(kSourceDir) + "/tests/support/run-with-forwarder", kWorkDir,
-                                     std::string(kSourceDir) + "/tests/e2e/phoenix_replay/replay_events.exs",
-                                     std::to_string(udp), events},
-                                    milliseconds(180000));
-  ASSERT_EQ(replay.status, 0) << replay.output;
-  std::map<std::string, double> stats = ReplayStats(replay.output);
+  ForwarderReplay out;
+  ASSERT_NO_FATAL_FAILURE(ReplayThroughForwarder("replay_events.exs", &out));
+  const CommandResult& replay = out.replay;
+  ExporterProcess& exporter = *out.exporter;
+  std::map<std::string, double>& stats = out.stats;
   ASSERT_EQ(stats["events"], 1064) << replay.output;
   // Nothing lost on the way; the one unreadable event counted, its handler still attached
   // (22 handlers: 9 :phoenix, 10 :live_view, 1 :ecto, 2 :oban).
