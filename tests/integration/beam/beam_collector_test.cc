@@ -132,10 +132,11 @@ TEST(BeamCollectorIntegrationTest, MailboxesEtsTablesAndGroupsHaveExactValues) {
 
 
 // The ranking reads `memory` only for candidates: the largest young heaps (of all processes in
-// the first collection, then of one sixth per collection), the top mailboxes and the rows already
+// the first memory scan, then of one sixth per scan), the top mailboxes and the rows already
 // ranked. Among 20,000 other processes it must find the two that hold the most memory at once and
-// keep them in every collection after, whichever slice the sweep is on, without the group pass
-// (process_groups: []). A process that starts hoarding later is found within one sweep.
+// keep them in every scan after, whichever slice the sweep is on, without the group pass
+// (process_groups: []). A process that starts hoarding later is found within one sweep. With a
+// whole core as cpu_budget the memory scan runs at every collection after the first.
 TEST(BeamCollectorIntegrationTest, MemoryRankingFindsTheLargestProcessesAndKeepsThemAcrossSlices) {
   ErlangNode node;
   node.Eval(
