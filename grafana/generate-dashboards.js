@@ -247,7 +247,7 @@ const DASHBOARDS = [
         targets: [t(`topk(10, max by (cluster, namespace, pod, process, pid) (erlang_vm_top_mailbox_process_memory_bytes{${VM}}))`)],
         runbooks: ['BeamProcessMailboxBacklog'] },
       { type: 'timeseries', title: 'Process group members', unit: 'short',
-        description: 'Live processes in each configured process group (by default joined Phoenix channels, connected LiveViews, Cowboy WebSockets), from the group pass that runs every few minutes (its age: beam_exporter_beam_groups_last_pass_timestamp_seconds). Bad: a sudden drop: sockets or channel processes disconnected en masse.',
+        description: 'Live processes in each configured process group (by default joined Phoenix channels, connected LiveViews, Cowboy WebSockets), from the group pass, which runs as often as cpu_budget allows: every collection on small nodes, minutes apart on big ones (its age: beam_exporter_beam_last_scan_timestamp_seconds{scan=\"groups\"}). Bad: a sudden drop: sockets or channel processes disconnected en masse.',
         targets: [t(`sum by (cluster, namespace, pod, group) (erlang_vm_process_group_processes{${VM}})`, '{{namespace}}/{{pod}} {{group}}')], runbooks: ['BeamProcessGroupMembersDropped'] },
       { type: 'timeseries', title: 'Supervisor restarts', unit: 'short',
         description: 'Child restarts reported by supervisors, per minute. Bad: the same child restarting again and again (restart storm), which ends with the supervisor itself giving up.',

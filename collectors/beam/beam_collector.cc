@@ -1,14 +1,13 @@
 #include "collectors/beam/beam_collector.h"
 
 #include <algorithm>
-#include <optional>
 
 #include "collectors/beam/backoff.h"
 #include "collectors/beam/convert.h"
-#include "collectors/beam/group_cadence.h"
 #include "collectors/beam/probe_args.h"
 #include "collectors/beam/probe_image.h"
 #include "collectors/beam/sample_decoder.h"
+#include "collectors/beam/scan_budget.h"
 #include "exporter/logging.h"
 
 namespace beam_exporter::beam {
@@ -16,13 +15,52 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The probe reads heap_size (for the memory ranking's candidates) for one slice of the processes
-// per collection, so a process that starts hoarding memory is ranked within this many
-// collections (a minute at the default interval); rows already ranked are re-read every time.
+// The memory scan reads heap_size (for the ranking's candidates) for one slice of the processes
+// each run, so a process that starts hoarding memory is ranked within this many runs (a minute
+// at the default interval on a node small enough for the scan to keep it); rows already ranked
+// are re-read every time.
 constexpr int kMemorySlices = 6;
 
 double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+int64_t InfoOr0(const NodeSample& s, const char* key) {
+  auto it = s.system_info.find(key);
+  return it == s.system_info.end() ? 0 : it->second;
+}
+
+// Copies the values `scan` produced from one sample to another.
+void CopyScanPart(Scan scan, const NodeSample& from, NodeSample* to) {
+  switch (scan) {
+    case Scan::kMailboxes:
+      to->has_mailboxes = from.has_mailboxes;
+      to->mailbox_buckets = from.mailbox_buckets;
+      to->mailbox_messages = from.mailbox_messages;
+      to->top_mailbox = from.top_mailbox;
+      break;
+    case Scan::kMemory:
+      to->has_memory = from.has_memory;
+      to->top_memory = from.top_memory;
+      break;
+    case Scan::kEts:
+      to->has_ets = from.has_ets;
+      to->ets = from.ets;
+      to->ets_other = from.ets_other;
+      break;
+    case Scan::kGroups:
+      to->has_groups = from.has_groups;
+      to->groups = from.groups;
+      to->groups_scanned = from.groups_scanned;
+      to->groups_total = from.groups_total;
+      break;
+  }
+}
+
+std::vector<Scan> ScansInUse(const BeamConfig& config) {
+  std::vector<Scan> scans = {Scan::kMailboxes, Scan::kMemory, Scan::kEts};
+  if (!config.process_groups.empty()) scans.push_back(Scan::kGroups);
+  return scans;
 }
 
 }  // namespace
@@ -80,10 +118,13 @@ class BeamCollector::Poller {
     probe_ready_ = false;
     holder_pid_.clear();
     previous_swt_.clear();
-    last_groups_.reset();
-    collections_ = 0;
-    // The first collection skips the group pass, so beam_up comes quickly; the second runs it.
-    groups_due_in_ = config_.groups_every == 1 ? 0 : 1;
+    // Every scan starts over: the first collection reads only the cheap items (so beam_up comes
+    // at once and the node's size is known), the scans then run as their credit allows.
+    budget_ = ScanBudget(config_.cpu_budget, config_.interval, ScansInUse(config_), config_.rpc_timeout);
+    latest_scans_ = NodeSample();
+    size_known_ = false;
+    cheap_reads_ = std::chrono::microseconds(0);
+    memory_scans_ = 0;
     memory_row_pids_.clear();
   }
 
@@ -131,25 +172,13 @@ class BeamCollector::Poller {
     Status s = config_.load_probe ? CollectWithProbe(&sample, reason) : CollectWithBifs(&sample, reason);
     if (!s.ok()) return s;
 
-    if (sample.has_groups) {
-      last_groups_ = sample;
-    } else if (last_groups_) {
-      // The group pass runs every groups_every collections; serve its last result between.
-      sample.groups = last_groups_->groups;
-      sample.groups_scanned = last_groups_->groups_scanned;
-      sample.groups_total = last_groups_->groups_total;
-      sample.groups_pass_time = last_groups_->groups_pass_time;
-      sample.has_groups = true;
-    }
+    ServeLatestScans(&sample);
     std::map<std::string, double> utilization = SchedulerUtilization(previous_swt_, sample.scheduler_wall_time);
     previous_swt_ = sample.scheduler_wall_time;
-    memory_row_pids_.clear();
-    for (const MemoryRow& row : sample.top_memory) memory_row_pids_.push_back(row.pid);
 
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->families = NodeFamilies(sample, utilization, convert_options_);
     snapshot->taken = Clock::now();
-    ++collections_;
     owner_->PublishSuccess(std::move(snapshot), UnixNow(),
                            std::chrono::duration<double>(Clock::now() - started).count(),
                            static_cast<double>(reply_bytes_));
@@ -214,6 +243,7 @@ class BeamCollector::Poller {
     return Status::Ok();
   }
 
+  // Runs the cheap reads and the scans the budget allows now; charges each scan its on-node time.
   Status CollectWithProbe(NodeSample* sample, FailureReason* reason) {
     if (!probe_ready_) {
       Status s = EnsureProbe(reason);
@@ -223,23 +253,29 @@ class BeamCollector::Poller {
     Status s = EnsureHolder(reason);
     if (!s.ok()) return s;
 
+    std::vector<Scan> due;
+    if (size_known_) due = budget_.Plan(cheap_reads_, size_);
+    const bool groups_due = std::find(due.begin(), due.end(), Scan::kGroups) != due.end();
     CollectRequest request;
+    request.scans = due;
     request.top_n = config_.top_n;
     request.ets_top_n = config_.ets_top_n;
-    // The first collection after connecting sweeps all processes, so the ranking is complete at once.
-    request.slices = collections_ == 0 ? 1 : kMemorySlices;
-    request.slice_phase = static_cast<int>(collections_ % static_cast<uint64_t>(request.slices));
+    // The first memory scan after connecting sweeps all processes, so the ranking is complete at once.
+    request.slices = memory_scans_ == 0 ? 1 : kMemorySlices;
+    request.slice_phase = static_cast<int>(memory_scans_ % static_cast<uint64_t>(request.slices));
     request.memory_pids = memory_row_pids_;
     RpcArgs args;
     EncodeCollectArgs(request, &args);
 
     Term reply;
+    const auto started = Clock::now();
     s = Call(kProbeModule, "collect", args, &reply, reason);
     if (!s.ok()) {
       // A reloaded or purged probe shows up as {badrpc, undef}: check it again next time.
       probe_ready_ = false;
       return s;
     }
+    const auto round_trip = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
     s = DecodeProbeReply(reply, sample);
     if (!s.ok()) {
       *reason = FailureReason::kBadReply;
@@ -248,16 +284,20 @@ class BeamCollector::Poller {
     // The holder is gone (killed by a probe reload, or by someone): start a new one next time.
     if (sample->scheduler_wall_time.empty()) holder_pid_.clear();
 
-    if (config_.process_groups.empty()) return Status::Ok();
-    if (groups_due_in_ > 0) {
-      --groups_due_in_;
-      return Status::Ok();
+    size_ = {InfoOr0(*sample, "process_count"), InfoOr0(*sample, "ets_count")};
+    size_known_ = true;
+    cheap_reads_ = NodeTime(*sample, "basic", round_trip);
+    for (Scan scan : due) {
+      if (scan == Scan::kGroups) continue;
+      if (scan == Scan::kMemory) ++memory_scans_;
+      Charge(scan, NodeTime(*sample, ScanName(scan), round_trip), scan == Scan::kEts ? size_.ets_tables : size_.processes,
+             sample);
     }
-    return CollectGroups(sample, reason);
+    return groups_due ? CollectGroups(sample, reason) : Status::Ok();
   }
 
-  // The probe stops its group pass after rpc_timeout (its budget) and the reply gets another
-  // rpc_timeout, so a node with many processes gets a partial pass instead of a timeout.
+  // The probe stops its group pass after rpc_timeout and the reply gets another rpc_timeout, so
+  // a node with many processes gets a partial pass instead of a timeout.
   Status CollectGroups(NodeSample* sample, FailureReason* reason) {
     RpcArgs args;
     EncodeGroupsArgs(config_.rpc_timeout, config_.process_groups, &args);
@@ -273,15 +313,43 @@ class BeamCollector::Poller {
       *reason = FailureReason::kBadReply;
       return s;
     }
-    // The pass's own time on the node; the round trip when the reply lacks it.
-    auto timed = sample->probe_timings_us.find("groups");
-    const auto pass = timed != sample->probe_timings_us.end()
-                          ? std::chrono::microseconds(timed->second)
-                          : std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
-    groups_due_in_ = CollectionsBetweenGroupPasses(pass, config_.interval, config_.groups_every,
-                                                   config_.groups_cpu_budget) - 1;
-    sample->groups_pass_time = UnixNow();
+    const auto round_trip = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
+    Charge(Scan::kGroups, NodeTime(*sample, "groups", round_trip), sample->groups_scanned, sample);
     return s;
+  }
+
+  // A part's time by the probe's own timer; the round trip when the reply lacks it.
+  static std::chrono::microseconds NodeTime(const NodeSample& sample, const char* part,
+                                            std::chrono::microseconds round_trip) {
+    auto it = sample.probe_timings_us.find(part);
+    return it == sample.probe_timings_us.end() ? round_trip : std::chrono::microseconds(it->second);
+  }
+
+  // Charges a scan that ran to the budget and stamps its values with when and what it cost.
+  void Charge(Scan scan, std::chrono::microseconds cost, int64_t covered, NodeSample* sample) {
+    budget_.Ran(scan, cost, covered);
+    sample->scan_timestamps[ScanName(scan)] = UnixNow();
+    sample->scan_node_seconds[ScanName(scan)] = std::chrono::duration<double>(cost).count();
+  }
+
+  // Keeps the values of the scans that ran in this sample and gives the sample the latest values
+  // (with their time) of those that did not, so every scrape serves each scan's latest result.
+  void ServeLatestScans(NodeSample* sample) {
+    for (Scan scan : kAllScans) {
+      auto ran = sample->scan_timestamps.find(ScanName(scan));
+      if (ran != sample->scan_timestamps.end()) {
+        CopyScanPart(scan, *sample, &latest_scans_);
+        latest_scans_.scan_timestamps[ran->first] = ran->second;
+        latest_scans_.scan_node_seconds[ran->first] = sample->scan_node_seconds[ran->first];
+      }
+      CopyScanPart(scan, latest_scans_, sample);
+    }
+    sample->scan_timestamps = latest_scans_.scan_timestamps;
+    sample->scan_node_seconds = latest_scans_.scan_node_seconds;
+    // The memory scan re-reads its last rows and the last top mailboxes (queued messages count in memory).
+    memory_row_pids_.clear();
+    for (const MemoryRow& row : latest_scans_.top_memory) memory_row_pids_.push_back(row.pid);
+    for (const ProcessRow& row : latest_scans_.top_mailbox) memory_row_pids_.push_back(row.pid);
   }
 
   BeamCollector* owner_;
@@ -293,10 +361,13 @@ class BeamCollector::Poller {
   bool probe_ready_ = false;
   std::string holder_pid_;  // ETF encoding of the holder's pid; empty: none running
   std::vector<SchedulerTime> previous_swt_;
-  std::optional<NodeSample> last_groups_;
-  uint64_t collections_ = 0;
-  int groups_due_in_ = 0;  // collections to skip before the next group pass
-  std::vector<std::string> memory_row_pids_;  // the last collection's memory rows, re-read next time
+  ScanBudget budget_{config_.cpu_budget, config_.interval, ScansInUse(config_), config_.rpc_timeout};
+  NodeSample latest_scans_;  // each scan's latest values and times (only the scan parts are used)
+  NodeSize size_;            // from the last cheap reads
+  bool size_known_ = false;
+  std::chrono::microseconds cheap_reads_{0};  // the last cheap reads' node time
+  uint64_t memory_scans_ = 0;
+  std::vector<std::string> memory_row_pids_;  // re-read by the next memory scan
   size_t reply_bytes_ = 0;
 };
 
@@ -378,7 +449,10 @@ CollectorDescriptor Descriptor() {
           true,
           {CollectorFlag{"beam.node", "node", "The node to read, e.g. app@127.0.0.1 (collectors.beam.node)."},
            CollectorFlag{"beam.cookie-file", "cookie_file",
-                         "File holding the node's cookie (collectors.beam.cookie_file); else $BEAM_EXPORTER_COOKIE."}},
+                         "File holding the node's cookie (collectors.beam.cookie_file); else $BEAM_EXPORTER_COOKIE."},
+           CollectorFlag{"beam.cpu-budget", "cpu_budget",
+                         "Share of one node core the whole collection may average, e.g. 0.005 for 0.5% "
+                         "(collectors.beam.cpu_budget)."}},
           [] { return std::make_unique<BeamCollector>(); }};
 }
 

@@ -74,8 +74,15 @@ BeamConfig ParseBeamConfig(ConfigMap& section) {
   c.max_reply_bytes = section.GetInt("max_reply_bytes", c.max_reply_bytes, 4096, int64_t{1} << 30);
   c.top_n = static_cast<int>(section.GetInt("top_n", c.top_n, 0, 1000));
   c.ets_top_n = static_cast<int>(section.GetInt("ets_top_n", c.ets_top_n, 0, 10000));
-  c.groups_every = static_cast<int>(section.GetInt("groups_every", c.groups_every, 1, 1000));
-  c.groups_cpu_budget = section.GetDouble("groups_cpu_budget", c.groups_cpu_budget, 1e-6, 1.0);
+  c.cpu_budget = section.GetDouble("cpu_budget", c.cpu_budget, 1e-6, 1.0);
+  // Replaced by the one budget for all scans; refused rather than ignored, so a config that
+  // tuned them is told what to set instead.
+  for (const char* old : {"groups_every", "groups_cpu_budget"}) {
+    if (section.Has(old)) {
+      section.Fail(old, "was replaced by cpu_budget (a share of one node core for the whole collection, default "
+                        "0.005); the group pass runs as often as that budget allows");
+    }
+  }
   c.load_probe = section.GetBool("load_probe", c.load_probe);
   std::string names = section.GetString("metric_names", "current");
   if (names == "current") {

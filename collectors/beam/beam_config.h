@@ -35,8 +35,9 @@ struct BeamConfig {
   int64_t max_reply_bytes = 4 << 20;
   int top_n = 10;
   int ets_top_n = 50;
-  int groups_every = 12;  // the process-group pass runs at most every Nth collection (2 min at the default interval)
-  double groups_cpu_budget = 0.0015;  // ... and less often if needed to average at most this share of one core
+  // The share of one node core that everything the collector does on the node may average: the
+  // cheap reads every interval, the scans as often as the rest allows (scan_budget.h).
+  double cpu_budget = 0.005;
   std::vector<ProcessGroup> process_groups;
   bool load_probe = true;
   MetricNames metric_names = MetricNames::kCurrent;

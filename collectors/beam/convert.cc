@@ -242,10 +242,23 @@ void Groups(const NodeSample& s, Builder& b) {
   b.Single("beam_exporter_beam_groups_coverage_ratio",
            "Share of processes the last process-group pass covered before its time budget ran out.", MetricType::Gauge,
            s.groups_total > 0 ? std::min(1.0, static_cast<double>(s.groups_scanned) / static_cast<double>(s.groups_total)) : 1.0);
-  b.Single("beam_exporter_beam_groups_last_pass_timestamp_seconds",
-           "Unix time of the process-group pass whose counts are served (passes are spaced to stay within "
-           "groups_cpu_budget).",
-           MetricType::Gauge, s.groups_pass_time);
+}
+
+// The age and cost of what each scan serves: the scans run as often as cpu_budget allows, so a
+// served value can be minutes old at a million processes and says so.
+void ScanTimes(const NodeSample& s, Builder& b) {
+  MetricFamily when = b.Family("beam_exporter_beam_last_scan_timestamp_seconds",
+                               "Unix time the served values of each scan were read from the node (scans are spaced "
+                               "to keep the collection within cpu_budget).",
+                               MetricType::Gauge);
+  for (const auto& [scan, time] : s.scan_timestamps) b.Add(when, time, {{"scan", scan}});
+  b.Emit(std::move(when));
+  MetricFamily cost = b.Family("beam_exporter_beam_scan_node_seconds",
+                               "Node time (on-node timer) of the run of each scan whose values are served; what "
+                               "the cpu_budget was charged for it.",
+                               MetricType::Gauge);
+  for (const auto& [scan, seconds] : s.scan_node_seconds) b.Add(cost, seconds, {{"scan", scan}});
+  b.Emit(std::move(cost));
 }
 
 void Ets(const NodeSample& s, Builder& b) {
@@ -310,12 +323,11 @@ std::vector<MetricFamily> NodeFamilies(const NodeSample& sample,
     for (const auto& [type, value] : scheduler_utilization) b.Add(util, value, {{"type", type}});
     b.Emit(std::move(util));
   }
-  if (sample.has_processes) {
-    Mailboxes(sample, b);
-    TopMemory(sample, b);
-  }
+  if (sample.has_mailboxes) Mailboxes(sample, b);
+  if (sample.has_memory) TopMemory(sample, b);
   if (sample.has_groups) Groups(sample, b);
   if (sample.has_ets) Ets(sample, b);
+  if (!sample.scan_timestamps.empty()) ScanTimes(sample, b);
   return out;
 }
 

@@ -28,8 +28,8 @@ struct ConvertOptions {
 std::map<std::string, double> SchedulerUtilization(const std::vector<SchedulerTime>& previous,
                                                    const std::vector<SchedulerTime>& current);
 
-// The node's values: memory, system info, statistics, and (when the probe ran) mailboxes,
-// top processes, process groups and ETS tables.
+// The node's values: memory, system info, statistics, and those of the scans whose values are
+// known (mailboxes, top processes, process groups, ETS tables) with their age.
 std::vector<prometheus::MetricFamily> NodeFamilies(const NodeSample& sample,
                                                    const std::map<std::string, double>& scheduler_utilization,
                                                    const ConvertOptions& options);

@@ -72,25 +72,31 @@ struct NodeSample {
   int64_t connected_nodes = 0;  // length(nodes(connected)), including this exporter
   std::vector<SchedulerTime> scheduler_wall_time;  // empty while the flag is off
 
-  // From the probe's pass over all processes (beam_exporter_probe:collect/1).
-  bool has_processes = false;
+  // The scans (beam_exporter_probe:collect/1 and groups/1), each run as often as the collector's
+  // cpu_budget allows (scan_budget.h); a part is filled when its scan's values are known.
+  bool has_mailboxes = false;
   std::array<int64_t, kMailboxBuckets> mailbox_buckets{};  // non-cumulative counts
   int64_t mailbox_messages = 0;
   std::vector<ProcessRow> top_mailbox;
+
+  bool has_memory = false;
   std::vector<MemoryRow> top_memory;
 
-  // From the probe's group pass (beam_exporter_probe:groups/1), run every few collections.
   bool has_groups = false;
   std::vector<std::pair<std::string, int64_t>> groups;
-  int64_t groups_scanned = 0;  // processes the pass covered before its time budget ran out
+  int64_t groups_scanned = 0;  // processes the pass covered before its time limit
   int64_t groups_total = 0;    // processes when the pass started
-  double groups_pass_time = 0;  // Unix time when the exporter got the pass's reply
 
   bool has_ets = false;
   std::vector<EtsRow> ets;
   EtsOther ets_other;
 
   std::map<std::string, int64_t> probe_timings_us;
+
+  // By scan name (ScanName): the Unix time the served values were read and that run's node
+  // time in seconds; only scans that have run since the exporter connected.
+  std::map<std::string, double> scan_timestamps;
+  std::map<std::string, double> scan_node_seconds;
 };
 
 }  // namespace beam_exporter::beam

@@ -37,7 +37,15 @@ void EncodeLoadProbeArgs(std::string_view beam, RpcArgs* out) {
 void EncodeCollectArgs(const CollectRequest& request, RpcArgs* out) {
   ei_x_buff* x = out->x();
   ei_x_encode_list_header(x, 1);
-  ei_x_encode_map_header(x, 4);
+  ei_x_encode_map_header(x, 5);
+  ei_x_encode_atom(x, "scans");
+  size_t sent = 0;
+  for (Scan scan : request.scans) sent += scan == Scan::kGroups ? 0 : 1;
+  ListHeader(sent, x);
+  for (Scan scan : request.scans) {
+    if (scan != Scan::kGroups) ei_x_encode_atom(x, ScanName(scan));
+  }
+  ei_x_encode_empty_list(x);
   ei_x_encode_atom(x, "top_n");
   ei_x_encode_long(x, request.top_n);
   ei_x_encode_atom(x, "ets_top_n");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "collectors/beam/beam_config.h"
+#include "collectors/beam/scan_budget.h"
 
 namespace beam_exporter::beam {
 
@@ -36,12 +37,14 @@ void EncodeLoadProbeArgs(std::string_view beam, RpcArgs* out);
 
 // beam_exporter_probe:collect/1's options.
 struct CollectRequest {
+  // The scans to run besides the basics (Scan::kGroups is groups/1's and is not sent here).
+  std::vector<Scan> scans = {Scan::kMailboxes, Scan::kMemory, Scan::kEts};
   int top_n = 10;
   int ets_top_n = 50;
   // heap_size is read for every `slices`-th process starting at `slice_phase` (1: all).
   int slice_phase = 0;
   int slices = 1;
-  std::vector<std::string> memory_pids;  // the previous collection's memory rows, as printed
+  std::vector<std::string> memory_pids;  // re-read by the memory scan: the last rows (memory, mailboxes), as printed
 };
 void EncodeCollectArgs(const CollectRequest& request, RpcArgs* out);
 

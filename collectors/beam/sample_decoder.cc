@@ -84,7 +84,7 @@ Status Basic(const Term& reply, NodeSample* out) {
   return Status::Ok();
 }
 
-Status Processes(const Term& hist, const Term& top, const Term& top_memory, NodeSample* out) {
+Status Mailboxes(const Term& hist, const Term& top, NodeSample* out) {
   // {{Count0, ..., Count7}, TotalMessages}
   if (hist.kind != Term::Kind::kTuple || hist.items.size() != 2 || hist.items[0].kind != Term::Kind::kTuple ||
       hist.items[0].items.size() != kMailboxBuckets || !hist.items[1].AsInt(&out->mailbox_messages)) {
@@ -104,6 +104,11 @@ Status Processes(const Term& hist, const Term& top, const Term& top_memory, Node
     }
     out->top_mailbox.push_back(std::move(r));
   }
+  out->has_mailboxes = true;
+  return Status::Ok();
+}
+
+Status TopMemory(const Term& top_memory, NodeSample* out) {
   if (top_memory.kind != Term::Kind::kList) return Bad("top_memory", "expected a list");
   for (const Term& row : top_memory.items) {
     MemoryRow r;
@@ -113,7 +118,7 @@ Status Processes(const Term& hist, const Term& top, const Term& top_memory, Node
     }
     out->top_memory.push_back(std::move(r));
   }
-  out->has_processes = true;
+  out->has_memory = true;
   return Status::Ok();
 }
 
@@ -168,13 +173,13 @@ Status DecodeProbeReply(const Term& reply, NodeSample* out) {
   if (reply.kind != Term::Kind::kList) return Bad("collect", "expected a proplist");
   Status s = Basic(reply, out);
   if (!s.ok()) return s;
+  // Each scan's part is there only when the exporter asked for that scan this time.
   const Term* hist = reply.Find("mailbox_histogram");
   const Term* top = reply.Find("top_mailbox");
-  const Term* top_memory = reply.Find("top_memory");
-  const Term* ets = reply.Find("ets");
-  if (!hist || !top || !top_memory || !ets) return Bad("collect", "missing mailbox_histogram/top_mailbox/top_memory/ets");
-  s = Processes(*hist, *top, *top_memory, out);
-  if (s.ok()) s = Ets(*ets, out);
+  if ((hist == nullptr) != (top == nullptr)) return Bad("collect", "mailbox_histogram and top_mailbox come together");
+  if (hist) s = Mailboxes(*hist, *top, out);
+  if (const Term* top_memory = reply.Find("top_memory"); s.ok() && top_memory) s = TopMemory(*top_memory, out);
+  if (const Term* ets = reply.Find("ets"); s.ok() && ets) s = Ets(*ets, out);
   return s.ok() ? ProbeTimings(reply, out) : s;
 }
 

@@ -183,7 +183,7 @@ class Fleet {
     // The image's configuration, collecting every second, and a small series limit that the
     // faulty replica's joins to 50 channels exceed.
     const config = lib.loadYaml(path.join(lib.ROOT, 'deploy', 'image', 'beam_exporter.yml'));
-    config.collectors.beam = { interval: '1s', rpc_timeout: '500ms', groups_every: 1 };
+    config.collectors.beam = { interval: '1s', rpc_timeout: '500ms', cpu_budget: 1 };
     config.collectors.telemetry.series_limit_per_metric = 40;
     fs.writeFileSync(path.join(etc, 'beam_exporter.yml'), lib.yaml.dump(config));
 

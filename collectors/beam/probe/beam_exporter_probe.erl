@@ -6,12 +6,13 @@
 %%  - read-only: it never sends to, links to, or changes application processes or tables;
 %%    the only side effect is the holder process that keeps scheduler_wall_time on while
 %%    the exporter is connected (the flag is tied to the process that enabled it).
-%%  - bounded: the caller passes the row limits; work is one pass over processes() and one
-%%    over ets:all(). The pass reads only items ERTS answers without involving the process
-%%    (message_queue_len, heap_size: ~0.12 us each at 100k here). Items that make the target
-%%    process handle a signal (memory, current_function, dictionary: 1.7-2.8 us each) are read
-%%    only for the few candidate rows, or for every process in the group pass, which the
-%%    exporter runs at a slower cadence and which stops at a time budget.
+%%  - bounded: the caller passes the row limits and says which scans to run (it spaces them to
+%%    keep within its cpu_budget, by their on-node times reported here); each scan is one pass
+%%    over processes() or ets:all(). The mailbox and memory passes read only items ERTS answers
+%%    without involving the process (message_queue_len, heap_size: ~0.12 us each at 100k here).
+%%    Items that make the target process handle a signal (memory, current_function, dictionary:
+%%    1.7-2.8 us each) are read only for the few candidate rows, or for every process in the
+%%    group pass, which also stops at a time limit.
 %%  - no atoms are created from caller input (group modules are looked up as existing atoms).
 -module(beam_exporter_probe).
 
@@ -51,29 +52,50 @@ stop_holder(Pid) when is_pid(Pid) ->
 %% ---------------------------------------------------------------------------------------
 %% collection
 
-%% One collection: basics, mailboxes, the memory ranking and ETS.
-%% Opts: #{top_n => N, ets_top_n => M, memory_slice => {Phase, Slices}, memory_pids => [PidText]}
-%% (the slice and the previous memory rows: see scan_processes/4).
+%% One collection: the basics (always) and the scans the exporter asks for this time, each timed
+%% on the node so the exporter can keep them all within its cpu_budget (docs/metrics.md).
+%% Opts: #{top_n => N, ets_top_n => M, scans => [mailboxes | memory | ets],
+%% memory_slice => {Phase, Slices}, memory_pids => [PidText]} (the slice and the pids to re-read:
+%% see memory_scan/4). The mailbox and memory scans share one processes() list; each is charged
+%% the time of that call, so the charge never falls short of the node time spent.
 collect(Opts) ->
     T0 = erlang:monotonic_time(microsecond),
+    Scans = maps:get(scans, Opts, [mailboxes, memory, ets]),
     TopN = maps:get(top_n, Opts, 10),
-    EtsTopN = maps:get(ets_top_n, Opts, 50),
-    Slice = maps:get(memory_slice, Opts, {0, 1}),
-    Previous = local_pids(maps:get(memory_pids, Opts, [])),
     Basic = basic(),
     T1 = erlang:monotonic_time(microsecond),
-    {Hist, TopMql, TopMemory} = scan_processes(erlang:processes(), TopN, Slice, Previous),
+    Pids = case lists:member(mailboxes, Scans) orelse lists:member(memory, Scans) of
+               true -> erlang:processes();
+               false -> []
+           end,
+    ListTime = erlang:monotonic_time(microsecond) - T1,
+    Mailboxes = timed(mailboxes, Scans, ListTime, fun() -> mailbox_scan(Pids, TopN) end),
+    Memory = timed(memory, Scans, ListTime,
+                   fun() -> memory_scan(Pids, TopN, maps:get(memory_slice, Opts, {0, 1}),
+                                        local_pids(maps:get(memory_pids, Opts, [])))
+                   end),
+    Ets = timed(ets, Scans, 0, fun() -> ets_tables(maps:get(ets_top_n, Opts, 50)) end),
+    Parts = [Part || {Part, _} <- [Mailboxes, Memory, Ets], Part =/= none],
+    Timings = [Timing || {_, Timing} <- [Mailboxes, Memory, Ets], Timing =/= none],
     T2 = erlang:monotonic_time(microsecond),
-    Ets = ets_tables(EtsTopN),
-    T3 = erlang:monotonic_time(microsecond),
-    Basic ++
-        [{mailbox_histogram, Hist}, {top_mailbox, TopMql}, {top_memory, TopMemory}, {ets, Ets},
-         {probe_timings_us, [{basic, T1 - T0}, {processes, T2 - T1}, {ets, T3 - T2}, {total, T3 - T0}]}].
+    Basic ++ lists:append(Parts) ++
+        [{probe_timings_us, [{basic, T1 - T0} | Timings] ++ [{total, T2 - T0}]}].
+
+%% {ReplyItems, {Scan, Microseconds}} when Scan is asked for (Extra: its share of common work),
+%% else {none, none}.
+timed(Scan, Scans, Extra, Fun) ->
+    case lists:member(Scan, Scans) of
+        true ->
+            T0 = erlang:monotonic_time(microsecond),
+            Items = Fun(),
+            {Items, {Scan, Extra + erlang:monotonic_time(microsecond) - T0}};
+        false -> {none, none}
+    end.
 
 %% The group pass: live processes counted by what they run. Telling a GenServer's module needs
 %% its '$initial_call' from the dictionary (and current_function for processes that switched
-%% module), both items that wake every process, so the exporter asks for this only every few
-%% collections, and the pass stops when its time budget is spent (scanned < total in the
+%% module), both items that wake every process, so it is the costliest scan the exporter spaces
+%% within its cpu_budget, and the pass stops when its time budget is spent (scanned < total in the
 %% reply) so that it always answers within the caller's RPC timeout.
 %% Opts: #{budget_ms => Ms, groups => [{Name, [Module], [Label], [{Function, Arity}], [HostsOf]}]}
 %% (binaries).
@@ -178,72 +200,62 @@ add_key(MakeKey, Name, Index, Acc) ->
     end.
 
 %% The memory ranking reads `memory` (a signal to the process) only for candidates: the
-%% processes with the largest heap_size (the young heap, which ERTS reads without the process),
-%% the top mailboxes (queued messages count in memory) and the previous collection's rows.
-%% heap_size is read for one slice of the processes per collection (every Slices-th process,
-%% starting at Phase; the caller rotates Phase), so the pass costs little more than the mailbox
-%% scan and every process is looked at once per Slices collections. Candidates per slice: at
-%% least this many, or this many per row.
+%% processes with the largest heap_size (the young heap, which ERTS reads without the process)
+%% and the pids the caller passes back (the last ranking's rows and the last top mailboxes, whose
+%% queued messages count in memory). heap_size is read for one slice of the processes per scan
+%% (every Slices-th process, starting at Phase; the caller rotates Phase), so every process is
+%% looked at once per Slices scans. Candidates per slice: at least this many, or this many per row.
 -define(MEMORY_CANDIDATES_MIN, 50).
 -define(MEMORY_CANDIDATES_PER_ROW, 5).
 
-%% One pass over all processes: the mailbox histogram, the total queued, the top N by queue
-%% length and the memory candidates. The common case (outside the slice, empty mailbox) costs
-%% one process_info call and one match, with no further call. Processes that exit during the scan are skipped.
-scan_processes(Pids, TopN, {Phase, Slices}, Previous) ->
+%% [{top_memory, Rows}]: the top N processes by memory.
+memory_scan(Pids, TopN, {Phase, Slices}, Previous) ->
     HeapK = max(?MEMORY_CANDIDATES_MIN, ?MEMORY_CANDIDATES_PER_ROW * TopN),
-    {Zero, Buckets, Sum, TopMql, TopHeap} =
-        scan(Pids, Phase, Slices, TopN, HeapK, 0, {0, 0, 0, 0, 0, 0, 0, 0}, 0, [], 0, [], 0, -1),
-    MailboxRows = lists:filtermap(fun({Mql, Pid}) -> mailbox_row(Pid, Mql) end, lists:reverse(TopMql)),
-    %% The mailbox rows' memory is already read (for a long queue that read walks the queue).
-    Known = [{Memory, Pid} || {Pid, {_, _, _, Memory, _, _}} <- MailboxRows],
-    ToRead = lists:usort([Pid || {_, Pid} <- TopHeap] ++ Previous) -- [Pid || {_, Pid} <- Known],
-    MemoryRows = memory_rows(Known, ToRead, TopN),
-    {{setelement(1, Buckets, Zero), Sum}, [Row || {_, Row} <- MailboxRows], MemoryRows}.
+    TopHeap = heap_scan(Pids, Phase, Slices, HeapK, [], 0, -1),
+    ToRead = lists:usort([Pid || {_, Pid} <- TopHeap] ++ Previous),
+    [{top_memory, memory_rows(ToRead, TopN)}].
 
-%% Countdown reaches 0 on the processes of this collection's slice. HeapMin is the smallest heap
-%% among the candidates once HeapK are kept, -1 before.
-scan([], _Countdown, _Slices, _TopN, _HeapK, Zero, Buckets, Sum, TopMql, _MqlLen, TopHeap, _HeapLen, _HeapMin) ->
-    {Zero, Buckets, Sum, TopMql, TopHeap};
-scan([Pid | Rest], 0, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen, HeapMin) ->
-    case erlang:process_info(Pid, [message_queue_len, heap_size]) of
-        [{message_queue_len, Mql}, {heap_size, Heap}] when Heap > HeapMin ->
+%% Countdown reaches 0 on the processes of this scan's slice; the others cost no call. HeapMin is
+%% the smallest heap among the candidates once HeapK are kept, -1 before.
+heap_scan([], _Countdown, _Slices, _HeapK, TopHeap, _HeapLen, _HeapMin) ->
+    TopHeap;
+heap_scan([Pid | Rest], 0, Slices, HeapK, TopHeap, HeapLen, HeapMin) ->
+    case erlang:process_info(Pid, heap_size) of
+        {heap_size, Heap} when Heap > HeapMin ->
             {TopHeap1, HeapLen1} = top_insert(Heap, Pid, TopHeap, HeapLen, HeapK),
             HeapMin1 = case HeapLen1 < HeapK of
                            true -> -1;
                            false -> element(1, hd(TopHeap1))
                        end,
-            mailbox(Mql, Pid, Rest, Slices - 1, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen,
-                    TopHeap1, HeapLen1, HeapMin1);
-        [{message_queue_len, Mql}, _] ->
-            mailbox(Mql, Pid, Rest, Slices - 1, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen,
-                    TopHeap, HeapLen, HeapMin);
-        undefined ->
-            scan(Rest, Slices - 1, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen, HeapMin)
+            heap_scan(Rest, Slices - 1, Slices, HeapK, TopHeap1, HeapLen1, HeapMin1);
+        _ ->
+            heap_scan(Rest, Slices - 1, Slices, HeapK, TopHeap, HeapLen, HeapMin)
     end;
-scan([Pid | Rest], Countdown, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen, HeapMin) ->
+heap_scan([_ | Rest], Countdown, Slices, HeapK, TopHeap, HeapLen, HeapMin) ->
+    heap_scan(Rest, Countdown - 1, Slices, HeapK, TopHeap, HeapLen, HeapMin).
+
+%% [{mailbox_histogram, {Buckets, Sum}}, {top_mailbox, Rows}]: one pass over all processes.
+%% The common case (an empty mailbox) costs one process_info call and one match. Processes that
+%% exit during the scan are skipped.
+mailbox_scan(Pids, TopN) ->
+    {Zero, Buckets, Sum, TopMql} = mailbox_loop(Pids, TopN, 0, {0, 0, 0, 0, 0, 0, 0, 0}, 0, [], 0),
+    Rows = lists:filtermap(fun({Mql, Pid}) -> mailbox_row(Pid, Mql) end, lists:reverse(TopMql)),
+    [{mailbox_histogram, {setelement(1, Buckets, Zero), Sum}}, {top_mailbox, Rows}].
+
+mailbox_loop([], _TopN, Zero, Buckets, Sum, TopMql, _MqlLen) ->
+    {Zero, Buckets, Sum, TopMql};
+mailbox_loop([Pid | Rest], TopN, Zero, Buckets, Sum, TopMql, MqlLen) ->
     case erlang:process_info(Pid, message_queue_len) of
         {message_queue_len, 0} ->
-            scan(Rest, Countdown - 1, Slices, TopN, HeapK, Zero + 1, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen,
-                 HeapMin);
+            mailbox_loop(Rest, TopN, Zero + 1, Buckets, Sum, TopMql, MqlLen);
         {message_queue_len, Mql} ->
-            mailbox(Mql, Pid, Rest, Countdown - 1, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen,
-                    TopHeap, HeapLen, HeapMin);
+            B = bucket(Mql),
+            {TopMql1, MqlLen1} = top_insert(Mql, Pid, TopMql, MqlLen, TopN),
+            mailbox_loop(Rest, TopN, Zero, setelement(B, Buckets, element(B, Buckets) + 1), Sum + Mql, TopMql1,
+                         MqlLen1);
         undefined ->
-            scan(Rest, Countdown - 1, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen,
-                 HeapMin)
+            mailbox_loop(Rest, TopN, Zero, Buckets, Sum, TopMql, MqlLen)
     end.
-
-%% Counts one process's queue and goes on with the scan.
-mailbox(0, _Pid, Rest, Countdown, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen,
-        HeapMin) ->
-    scan(Rest, Countdown, Slices, TopN, HeapK, Zero + 1, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen, HeapMin);
-mailbox(Mql, Pid, Rest, Countdown, Slices, TopN, HeapK, Zero, Buckets, Sum, TopMql, MqlLen, TopHeap, HeapLen,
-        HeapMin) ->
-    B = bucket(Mql),
-    {TopMql1, MqlLen1} = top_insert(Mql, Pid, TopMql, MqlLen, TopN),
-    scan(Rest, Countdown, Slices, TopN, HeapK, Zero, setelement(B, Buckets, element(B, Buckets) + 1), Sum + Mql,
-         TopMql1, MqlLen1, TopHeap, HeapLen, HeapMin).
 
 %% The caller's pid texts that name live-or-dead processes of this node; anything else is ignored.
 local_pids(Texts) ->
@@ -255,16 +267,15 @@ local_pids(Texts) ->
                             end
                     end, Texts).
 
-%% The top N by memory, largest first, of the candidates whose memory is Known ([{Memory, Pid}])
-%% and those still ToRead.
-memory_rows(Known, ToRead, TopN) ->
+%% The top N by memory, largest first, of the candidates ToRead.
+memory_rows(ToRead, TopN) ->
     Sized = lists:filtermap(fun(Pid) ->
                                     case erlang:process_info(Pid, memory) of
                                         {memory, M} -> {true, {M, Pid}};
                                         undefined -> false
                                     end
                             end, ToRead),
-    Top = lists:sublist(lists:reverse(lists:sort(Known ++ Sized)), TopN),
+    Top = lists:sublist(lists:reverse(lists:sort(Sized)), TopN),
     [{identity(Pid), pid_binary(Pid), M} || {M, Pid} <- Top].
 
 %% Bucket index (1-based) for le = 0, 1, 10, 100, 1000, 10000, 100000, +Inf.
@@ -318,11 +329,10 @@ top_insert(Key, Pid, [{Min, _} | Rest], TopLen, _TopN) when Key > Min ->
 top_insert(_Key, _Pid, Top, TopLen, _TopN) ->
     {Top, TopLen}.
 
-%% {Pid, Row}: the pid for the memory ranking, the row for the reply.
 mailbox_row(Pid, Mql) ->
     case erlang:process_info(Pid, [memory, reductions, current_function]) of
         [{memory, Memory}, {reductions, Reductions}, {current_function, Current}] ->
-            {true, {Pid, {identity(Pid), pid_binary(Pid), Mql, Memory, Reductions, mfa_binary(Current)}}};
+            {true, {identity(Pid), pid_binary(Pid), Mql, Memory, Reductions, mfa_binary(Current)}};
         _ -> false
     end.
 
@@ -427,14 +437,14 @@ mfa_binary(_) -> <<"undefined">>.
 %% ---------------------------------------------------------------------------------------
 %% ETS
 
-%% Top EtsTopN tables by memory with their labels, and the sum over all the others.
-%% Tables that disappear between ets:all() and ets:info/2 are skipped.
+%% [{ets, {Rows, Other}}]: the top EtsTopN tables by memory with their labels, and the sum over
+%% all the others. Tables that disappear between ets:all() and ets:info/2 are skipped.
 ets_tables(EtsTopN) ->
     WordSize = erlang:system_info(wordsize),
     {Top, _, Other} = lists:foldl(fun(Tab, Acc) -> ets_fold(Tab, Acc, EtsTopN, WordSize) end,
                                   {[], 0, {0, 0, 0}}, ets:all()),
     Rows = lists:filtermap(fun({Bytes, Tab, Size}) -> ets_row(Tab, Size, Bytes) end, lists:reverse(Top)),
-    {Rows, Other}.
+    [{ets, {Rows, Other}}].
 
 %% Top is sorted ascending by bytes; a table pushed out of it moves into the Other sums.
 ets_fold(Tab, {Top, Len, {OC, OS, OM}} = Acc, EtsTopN, WordSize) ->

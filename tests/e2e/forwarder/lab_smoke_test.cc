@@ -74,7 +74,7 @@ TEST(LabSmokeTest, RunLabNodeIsReadAndAMailboxFaultNamesItsConsumer) {
                                 "    cookie_file: " << cookie_file << "\n"
                                 "    interval: 1s\n"
                                 "    rpc_timeout: 500ms\n"
-                                "    groups_every: 1\n"
+                                "    cpu_budget: 1\n"
                                 "  telemetry:\n"
                                 "    listen_udp: 127.0.0.1:" << udp_port << "\n"
                                 "    mapping_files: [" << kSourceDir << "/config/mappings/phoenix.yml]\n";

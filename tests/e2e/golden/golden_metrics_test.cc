@@ -82,7 +82,7 @@ std::string TestConfig() {
   };
   replace("interval: 10s", "interval: 500ms");
   replace("rpc_timeout: 2s", "rpc_timeout: 400ms");
-  replace("groups_every: 12", "groups_every: 1");
+  replace("cpu_budget: 0.005 ", "cpu_budget: 1 ");
   replace("- mappings/", "- " + std::string(kSourceDir) + "/config/mappings/");
   const std::string path = "/tmp/golden_config_" + std::to_string(getpid()) + ".yml";
   std::ofstream(path) << config;

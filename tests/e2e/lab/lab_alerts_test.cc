@@ -65,7 +65,7 @@ class Lab {
   bool StartExporterAndPrometheus() {
     const std::string config = std::string(kLabWorkDir) + "/exporter.yml";
     std::ofstream(config) << "collectors:\n  beam:\n    node: " << node_ << "\n    cookie_file: " << cookie_file_
-                          << "\n    interval: 1s\n    rpc_timeout: 500ms\n    groups_every: 1\n"
+                          << "\n    interval: 1s\n    rpc_timeout: 500ms\n    cpu_budget: 1\n"
                           << "  telemetry:\n    listen_udp: 127.0.0.1:" << udp_port_ << "\n    mapping_files: ["
                           << Path("config/mappings/phoenix.yml") << ", " << Path("config/mappings/live_view.yml") << ", "
                           << Path("config/mappings/ecto.yml") << ", " << Path("config/mappings/logger.yml") << "]\n";

@@ -46,8 +46,7 @@ interval: 5s
 max_reply_bytes: 100000
 top_n: 5
 ets_top_n: 20
-groups_every: 3
-groups_cpu_budget: 0.01
+cpu_budget: 0.01
 load_probe: false
 metric_names: legacy
 process_groups:
@@ -66,8 +65,7 @@ process_groups:
   EXPECT_EQ(c.max_reply_bytes, 100000);
   EXPECT_EQ(c.top_n, 5);
   EXPECT_EQ(c.ets_top_n, 20);
-  EXPECT_EQ(c.groups_every, 3);
-  EXPECT_EQ(c.groups_cpu_budget, 0.01);
+  EXPECT_EQ(c.cpu_budget, 0.01);
   EXPECT_FALSE(c.load_probe);
   EXPECT_EQ(c.metric_names, MetricNames::kLegacy);
   ASSERT_EQ(c.process_groups.size(), 2u);
@@ -96,14 +94,29 @@ TEST(BeamConfigTest, DefaultGroupsMatchPhoenixLabelsAndRewrittenInitialCalls) {
   EXPECT_EQ(c.process_groups[3].modules, std::vector<std::string>{"cowboy_websocket"});
 }
 
+TEST(BeamConfigTest, TheOneCpuBudgetDefaultsToHalfAPercentOfACore) {
+  ConfigMap m = Section("node: app@127.0.0.1\n");
+  EXPECT_EQ(ParseBeamConfig(m).cpu_budget, 0.005);
+}
+
+// The group pass's own cadence and budget gave way to cpu_budget: a config that still sets them
+// is refused with the key to set instead, not silently run differently.
+TEST(BeamConfigTest, TheReplacedGroupKeysAreRefusedNamingCpuBudget) {
+  for (const char* old : {"groups_every: 12", "groups_cpu_budget: 0.0015"}) {
+    std::string error = ErrorOf(old);
+    EXPECT_NE(error.find(std::string(old).substr(0, std::string(old).find(':'))), std::string::npos) << error;
+    EXPECT_NE(error.find("replaced by cpu_budget"), std::string::npos) << error;
+  }
+}
+
 TEST(BeamConfigTest, RejectsBadValuesNamingKeyAndLine) {
   EXPECT_NE(ErrorOf("node: nohost").find("collectors.beam.node"), std::string::npos);
   EXPECT_NE(ErrorOf("node: a@b@c").find("expected a node name"), std::string::npos);
   EXPECT_NE(ErrorOf("interval: 5s\nrpc_timeout: 5s").find("shorter than interval"), std::string::npos);
   EXPECT_NE(ErrorOf("metric_names: v5").find("expected current or legacy"), std::string::npos);
   EXPECT_NE(ErrorOf("top_n: -1").find("out of range"), std::string::npos);
-  EXPECT_NE(ErrorOf("groups_cpu_budget: 0").find("groups_cpu_budget"), std::string::npos);
-  EXPECT_NE(ErrorOf("groups_cpu_budget: 2").find("out of range"), std::string::npos);
+  EXPECT_NE(ErrorOf("cpu_budget: 0").find("collectors.beam.cpu_budget"), std::string::npos);
+  EXPECT_NE(ErrorOf("cpu_budget: 2").find("out of range"), std::string::npos);
   EXPECT_NE(ErrorOf("intervall: 5s").find("intervall"), std::string::npos);
   EXPECT_NE(ErrorOf("process_groups:\n  - name: x\n").find("at least one module"), std::string::npos);
   EXPECT_NE(ErrorOf("process_groups:\n  - {name: s, hosts_of: [ch]}\n  - {name: ch, modules: [m]}\n")

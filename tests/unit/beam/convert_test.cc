@@ -24,7 +24,8 @@ NodeSample Sample() {
   s.dirty_cpu_run_queue = 1;
   s.dirty_io_run_queue = 0;
   s.connected_nodes = 3;
-  s.has_processes = true;
+  s.has_mailboxes = true;
+  s.has_memory = true;
   s.mailbox_buckets = {90, 3, 2, 1, 0, 0, 0, 1};
   s.mailbox_messages = 250000;
   s.top_mailbox = {{"busy", "<0.90.0>", 200000, 4096, 77, "gen_server:loop/7"}};
@@ -33,7 +34,8 @@ NodeSample Sample() {
   s.groups = {{"phoenix_channel", 7}};
   s.groups_scanned = 750;
   s.groups_total = 1000;
-  s.groups_pass_time = 1764158400.5;
+  s.scan_timestamps = {{"groups", 1764158400.5}, {"mailboxes", 1764158460.25}};
+  s.scan_node_seconds = {{"groups", 0.3}, {"mailboxes", 0.027}};
   s.has_ets = true;
   s.ets = {{"sessions", "Elixir.MyApp.Cache", "set", "public", 1234, 90000},
            {"ets_table", "worker", "set", "private", 1, 100},
@@ -143,7 +145,20 @@ TEST(ConvertTest, TopRowsCarryIdentityLabels) {
   EXPECT_EQ(Value(fs, "erlang_vm_top_process_memory_bytes", {{"process", "code_server"}}), 196920);
   EXPECT_EQ(Value(fs, "erlang_vm_process_group_processes", {{"group", "phoenix_channel"}}), 7);
   EXPECT_EQ(Value(fs, "beam_exporter_beam_groups_coverage_ratio"), 0.75);
-  EXPECT_EQ(Value(fs, "beam_exporter_beam_groups_last_pass_timestamp_seconds"), 1764158400.5);
+}
+
+// Scanned values are served between runs of their scan; each scan's time tells how old they are.
+TEST(ConvertTest, EachScanServesTheTimeAndNodeCostOfTheRunItsValuesCameFrom) {
+  auto fs = NodeFamilies(Sample(), {}, {"n@h", MetricNames::kCurrent});
+  EXPECT_EQ(Value(fs, "beam_exporter_beam_last_scan_timestamp_seconds", {{"scan", "groups"}}), 1764158400.5);
+  EXPECT_EQ(Value(fs, "beam_exporter_beam_last_scan_timestamp_seconds", {{"scan", "mailboxes"}}), 1764158460.25);
+  EXPECT_EQ(FindFamily(fs, "beam_exporter_beam_last_scan_timestamp_seconds")->metric.size(), 2u) << "only scans that ran";
+  EXPECT_EQ(Value(fs, "beam_exporter_beam_scan_node_seconds", {{"scan", "mailboxes"}}), 0.027);
+  NodeSample none = Sample();
+  none.scan_timestamps.clear();
+  none.scan_node_seconds.clear();
+  EXPECT_EQ(FindFamily(NodeFamilies(none, {}, {"n@h", MetricNames::kCurrent}), "beam_exporter_beam_last_scan_timestamp_seconds"),
+            nullptr);
 }
 
 TEST(ConvertTest, EtsRowsWithTheSameLabelsAreSummedAndTheRestIsOneRow) {
@@ -157,9 +172,10 @@ TEST(ConvertTest, EtsRowsWithTheSameLabelsAreSummedAndTheRestIsOneRow) {
 
 TEST(ConvertTest, ProbeOnlyFamiliesAreAbsentWithoutTheProbe) {
   NodeSample s = Sample();
-  s.has_processes = s.has_groups = s.has_ets = false;
+  s.has_mailboxes = s.has_memory = s.has_groups = s.has_ets = false;
   auto fs = NodeFamilies(s, {}, {"n@h", MetricNames::kCurrent});
   EXPECT_EQ(FindFamily(fs, "erlang_vm_process_message_queue_length"), nullptr);
+  EXPECT_EQ(FindFamily(fs, "erlang_vm_top_process_memory_bytes"), nullptr);
   EXPECT_EQ(FindFamily(fs, "erlang_vm_ets_table_size"), nullptr);
   EXPECT_EQ(FindFamily(fs, "erlang_vm_process_group_processes"), nullptr);
   EXPECT_EQ(FindFamily(fs, "erlang_vm_scheduler_utilization"), nullptr);

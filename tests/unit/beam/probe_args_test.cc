@@ -71,6 +71,23 @@ TEST(ProbeArgsTest, CollectArgsCarryTheSliceAndThePreviousRowsEvenWhenThereAreNo
   }
 }
 
+TEST(ProbeArgsTest, CollectArgsNameTheScansToRunAsAtomsLeavingOutTheGroupPass) {
+  for (const auto& [scans, expected] :
+       {std::pair{std::vector<Scan>{}, std::vector<std::string>{}},
+        std::pair{std::vector<Scan>{Scan::kEts, Scan::kGroups, Scan::kMailboxes}, std::vector<std::string>{"ets", "mailboxes"}},
+        std::pair{std::vector<Scan>{Scan::kMemory}, std::vector<std::string>{"memory"}}}) {
+    CollectRequest request;
+    request.scans = scans;
+    RpcArgs args;
+    EncodeCollectArgs(request, &args);
+    const Term decoded = Decoded(args);
+    const Term& sent = MapValue(decoded.items[0], "scans");
+    EXPECT_EQ(sent.kind, Term::Kind::kList);
+    ASSERT_EQ(sent.items.size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) EXPECT_TRUE(sent.items[i].IsAtom(expected[i])) << expected[i];
+  }
+}
+
 TEST(ProbeArgsTest, GroupsArgsKeepEveryMatcherListAlsoWhenEmpty) {
   std::vector<ProcessGroup> groups = {{"phoenix_channel", {"Elixir.Phoenix.Channel"}, {{"join", 3}}, {}, {}},
                                       {"cowboy_websocket", {}, {}, {"cowboy_websocket"}, {}},

@@ -62,7 +62,7 @@ TEST(SampleDecoderTest, DecodesEveryPartOfTheProbeReply) {
   EXPECT_EQ(s.scheduler_wall_time[0].type, "normal");
   EXPECT_EQ(s.scheduler_wall_time[0].active, 50);
 
-  ASSERT_TRUE(s.has_processes);
+  ASSERT_TRUE(s.has_mailboxes);
   EXPECT_EQ(s.mailbox_buckets[0], 90);
   EXPECT_EQ(s.mailbox_buckets[7], 1);
   EXPECT_EQ(s.mailbox_messages, 250000);
@@ -71,6 +71,7 @@ TEST(SampleDecoderTest, DecodesEveryPartOfTheProbeReply) {
   EXPECT_EQ(s.top_mailbox[0].pid, "<0.90.0>");
   EXPECT_EQ(s.top_mailbox[0].message_queue_len, 200000);
   EXPECT_EQ(s.top_mailbox[0].current_function, "gen_server:loop/7");
+  ASSERT_TRUE(s.has_memory);
   ASSERT_EQ(s.top_memory.size(), 1u);
   EXPECT_EQ(s.top_memory[0].memory_bytes, 196920);
   EXPECT_EQ(s.top_memory[0].process, "code_server");
@@ -85,14 +86,30 @@ TEST(SampleDecoderTest, DecodesEveryPartOfTheProbeReply) {
   EXPECT_EQ(s.probe_timings_us.at("total"), 1500);
 }
 
-TEST(SampleDecoderTest, CollectReplyWithoutMemoryRankingIsAnError) {
+// The exporter asks for the scans its budget allows; the reply holds only theirs.
+TEST(SampleDecoderTest, ACollectReplyHoldsOnlyTheScansAskedFor) {
+  for (const char* left_out : {"top_memory", "ets"}) {
+    Term reply = ProbeReply();
+    std::erase_if(reply.items, [&](const Term& item) { return item.items[0].IsAtom(left_out); });
+    NodeSample s;
+    ASSERT_TRUE(DecodeProbeReply(reply, &s).ok()) << left_out;
+    EXPECT_TRUE(s.has_mailboxes);
+    EXPECT_EQ(s.has_memory, std::string(left_out) != "top_memory");
+    EXPECT_EQ(s.has_ets, std::string(left_out) != "ets");
+  }
+  NodeSample basics_only;
+  ASSERT_TRUE(DecodeProbeReply(BasicItems({}), &basics_only).ok());
+  EXPECT_FALSE(basics_only.has_mailboxes || basics_only.has_memory || basics_only.has_ets);
+  EXPECT_EQ(basics_only.system_info.at("process_count"), 42);
+}
+
+TEST(SampleDecoderTest, AMailboxHistogramWithoutItsTopRowsIsAnError) {
   Term reply = ProbeReply();
-  std::erase_if(reply.items, [](const Term& item) { return item.items[0].IsAtom("top_memory"); });
+  std::erase_if(reply.items, [](const Term& item) { return item.items[0].IsAtom("top_mailbox"); });
   NodeSample s;
   Status st = DecodeProbeReply(reply, &s);
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("top_memory"), std::string::npos);
-  EXPECT_FALSE(s.has_processes);
+  EXPECT_NE(st.message().find("top_mailbox"), std::string::npos);
 }
 
 TEST(SampleDecoderTest, GroupsReplyAddsGroupsAndCoverage) {
@@ -103,8 +120,8 @@ TEST(SampleDecoderTest, GroupsReplyAddsGroupsAndCoverage) {
   EXPECT_EQ(s.groups.at(0), (std::pair<std::string, int64_t>{"phoenix_channel", 7}));
   EXPECT_EQ(s.groups_scanned, 4096);
   EXPECT_EQ(s.groups_total, 5000);
-  EXPECT_EQ(s.probe_timings_us.at("groups"), 9000);  // what spaces the passes (group_cadence.h)
-  EXPECT_TRUE(s.has_processes);  // the collection's part stays
+  EXPECT_EQ(s.probe_timings_us.at("groups"), 9000);  // what the budget charges the pass (scan_budget.h)
+  EXPECT_TRUE(s.has_mailboxes);  // the collection's part stays
   EXPECT_EQ(s.top_memory.size(), 1u);
 
   Term bad = GroupsReply();
@@ -140,10 +157,11 @@ TEST(SampleDecoderTest, WrongShapesAreErrorsNamingTheItem) {
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("top_mailbox"), std::string::npos);
 
-  Term missing = BasicItems({});
+  Term missing = ProbeReply();
+  std::erase_if(missing.items, [](const Term& item) { return item.items[0].IsAtom("statistics"); });
   st = DecodeProbeReply(missing, &s);
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("mailbox_histogram"), std::string::npos);
+  EXPECT_NE(st.message().find("statistics"), std::string::npos);
 }
 
 std::map<std::string, Term> BifReplies() {
@@ -180,7 +198,8 @@ TEST(SampleDecoderTest, BifRepliesGiveTheBasicItemsOnly) {
   EXPECT_EQ(s.statistics.at("wall_clock_ms"), 9000);
   EXPECT_EQ(s.dirty_cpu_run_queue, 2);
   EXPECT_EQ(s.dirty_io_run_queue, 3);
-  EXPECT_FALSE(s.has_processes);
+  EXPECT_FALSE(s.has_mailboxes);
+  EXPECT_FALSE(s.has_memory);
   EXPECT_FALSE(s.has_groups);
   EXPECT_FALSE(s.has_ets);
 }
