@@ -1,5 +1,7 @@
 #include "exporter/families.h"
 
+#include <chrono>
+
 namespace beam_exporter {
 
 prometheus::MetricFamily MakeFamily(std::string name, std::string help, prometheus::MetricType type) {
@@ -10,23 +12,28 @@ prometheus::MetricFamily MakeFamily(std::string name, std::string help, promethe
   return f;
 }
 
-namespace {
-prometheus::ClientMetric WithLabels(const LabelPairs& labels) {
-  prometheus::ClientMetric m;
-  m.label.reserve(labels.size());
-  for (const auto& [k, v] : labels) m.label.push_back({k, v});
-  return m;
+std::vector<prometheus::ClientMetric::Label> MetricLabels(const LabelPairs& constant_labels, const LabelPairs& labels) {
+  std::vector<prometheus::ClientMetric::Label> out;
+  out.reserve(constant_labels.size() + labels.size());
+  for (const auto& [k, v] : constant_labels) out.push_back({k, v});
+  for (const auto& [k, v] : labels) out.push_back({k, v});
+  return out;
 }
-}  // namespace
 
-void AddSample(prometheus::MetricFamily* family, const LabelPairs& labels, double value) {
-  prometheus::ClientMetric m = WithLabels(labels);
+void AddSample(prometheus::MetricFamily* family, const LabelPairs& labels, double value,
+               const LabelPairs& constant_labels) {
+  prometheus::ClientMetric m;
+  m.label = MetricLabels(constant_labels, labels);
   switch (family->type) {
     case prometheus::MetricType::Counter: m.counter.value = value; break;
     case prometheus::MetricType::Gauge: m.gauge.value = value; break;
     default: m.untyped.value = value; break;
   }
   family->metric.push_back(std::move(m));
+}
+
+double UnixTimeSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace beam_exporter

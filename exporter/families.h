@@ -14,7 +14,14 @@ using LabelPairs = std::vector<std::pair<std::string, std::string>>;
 
 prometheus::MetricFamily MakeFamily(std::string name, std::string help, prometheus::MetricType type);
 
+// `constant_labels` (those every series of a collector carries, such as node=), then `labels`.
+std::vector<prometheus::ClientMetric::Label> MetricLabels(const LabelPairs& constant_labels, const LabelPairs& labels);
+
 // Appends one sample to `family` (whose type decides which value field is set).
-void AddSample(prometheus::MetricFamily* family, const LabelPairs& labels, double value);
+void AddSample(prometheus::MetricFamily* family, const LabelPairs& labels, double value,
+               const LabelPairs& constant_labels = {});
+
+// Seconds since the Unix epoch, for *_timestamp_seconds metrics.
+double UnixTimeSeconds();
 
 }  // namespace beam_exporter

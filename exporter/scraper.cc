@@ -13,10 +13,6 @@ double SecondsSince(Collector::Clock::time_point start) {
   return std::chrono::duration<double>(Collector::Clock::now() - start).count();
 }
 
-double UnixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 }  // namespace
 
 Scraper::Scraper(const BuildInfo& build) : registry_(std::make_shared<prometheus::Registry>()) {
@@ -63,7 +59,7 @@ std::shared_ptr<const CollectorSet> Scraper::collectors() const {
 void Scraper::RecordReload(bool success) {
   reload_successful_->Set(success ? 1 : 0);
   if (success) {
-    reload_success_time_->Set(UnixNow());
+    reload_success_time_->Set(UnixTimeSeconds());
     reloads_ok_->Increment();
   } else {
     reloads_failed_->Increment();

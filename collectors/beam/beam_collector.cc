@@ -8,6 +8,7 @@
 #include "collectors/beam/probe_image.h"
 #include "collectors/beam/sample_decoder.h"
 #include "collectors/beam/scan_budget.h"
+#include "exporter/families.h"
 #include "exporter/logging.h"
 
 namespace beam_exporter::beam {
@@ -20,10 +21,6 @@ using Clock = std::chrono::steady_clock;
 // at the default interval on a node small enough for the scan to keep it); rows already ranked
 // are re-read every time.
 constexpr int kMemorySlices = 6;
-
-double UnixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 int64_t InfoOr0(const NodeSample& s, const char* key) {
   auto it = s.system_info.find(key);
@@ -179,7 +176,7 @@ class BeamCollector::Poller {
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->families = NodeFamilies(sample, utilization, convert_options_);
     snapshot->taken = Clock::now();
-    owner_->PublishSuccess(std::move(snapshot), UnixNow(),
+    owner_->PublishSuccess(std::move(snapshot), UnixTimeSeconds(),
                            std::chrono::duration<double>(Clock::now() - started).count(),
                            static_cast<double>(reply_bytes_));
     return Status::Ok();
@@ -328,7 +325,7 @@ class BeamCollector::Poller {
   // Charges a scan that ran to the budget and stamps its values with when and what it cost.
   void Charge(Scan scan, std::chrono::microseconds cost, int64_t covered, NodeSample* sample) {
     budget_.Ran(scan, cost, covered);
-    sample->scan_timestamps[ScanName(scan)] = UnixNow();
+    sample->scan_timestamps[ScanName(scan)] = UnixTimeSeconds();
     sample->scan_node_seconds[ScanName(scan)] = std::chrono::duration<double>(cost).count();
   }
 

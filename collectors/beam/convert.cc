@@ -4,49 +4,33 @@
 #include <limits>
 #include <tuple>
 
+#include "exporter/families.h"
+
 namespace beam_exporter::beam {
 namespace {
 
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
-using Labels = std::vector<std::pair<std::string, std::string>>;
-
 class Builder {
  public:
-  Builder(const ConvertOptions& options, std::vector<MetricFamily>* out) : options_(options), out_(out) {}
+  Builder(const ConvertOptions& options, std::vector<MetricFamily>* out)
+      : options_(options), node_label_{{"node", options.node}}, out_(out) {}
 
   // The 6.x name, or the 4.x one in legacy mode.
   std::string Name(const char* current, const char* legacy_name) const { return legacy() ? legacy_name : current; }
   bool legacy() const { return options_.names == MetricNames::kLegacy; }
 
-  std::vector<ClientMetric::Label> LabelsFor(const Labels& labels) const {
-    std::vector<ClientMetric::Label> out = {{"node", options_.node}};
-    for (const auto& [k, v] : labels) out.push_back({k, v});
-    return out;
-  }
+  std::vector<ClientMetric::Label> LabelsFor(const LabelPairs& labels) const { return MetricLabels(node_label_, labels); }
 
   // A new, empty family; fill it with Add() and hand it over with Emit().
   MetricFamily Family(const std::string& name, const std::string& help, MetricType type) const {
-    return MetricFamily{name, help, type, {}};
+    return MakeFamily(name, help, type);
   }
   void Emit(MetricFamily family) { out_->push_back(std::move(family)); }
 
-  void Add(MetricFamily& family, double value, const Labels& labels = {}) const {
-    ClientMetric m;
-    m.label = LabelsFor(labels);
-    switch (family.type) {
-      case MetricType::Counter:
-        m.counter.value = value;
-        break;
-      case MetricType::Gauge:
-        m.gauge.value = value;
-        break;
-      default:
-        m.untyped.value = value;
-        break;
-    }
-    family.metric.push_back(std::move(m));
+  void Add(MetricFamily& family, double value, const LabelPairs& labels = {}) const {
+    AddSample(&family, labels, value, node_label_);
   }
 
   void Single(const std::string& name, const std::string& help, MetricType type, double value) {
@@ -57,6 +41,7 @@ class Builder {
 
  private:
   const ConvertOptions& options_;
+  const LabelPairs node_label_;  // on every series
   std::vector<MetricFamily>* out_;
 };
 
@@ -212,7 +197,7 @@ void Mailboxes(const NodeSample& s, Builder& b) {
                         "Always 1; current function of the processes listed in erlang_vm_top_process_message_queue_length.",
                         MetricType::Gauge);
   for (const ProcessRow& r : s.top_mailbox) {
-    Labels labels = {{"process", r.process}, {"pid", r.pid}};
+    LabelPairs labels = {{"process", r.process}, {"pid", r.pid}};
     b.Add(len, static_cast<double>(r.message_queue_len), labels);
     b.Add(mem, static_cast<double>(r.memory_bytes), labels);
     b.Add(reds, static_cast<double>(r.reductions), labels);
@@ -281,11 +266,11 @@ void Ets(const NodeSample& s, Builder& b) {
                           MetricType::Gauge);
   for (const auto& key : order) {
     const auto& [table, owner, type, protection] = key;
-    Labels labels = {{"table", table}, {"owner", owner}, {"type", type}, {"protection", protection}};
+    LabelPairs labels = {{"table", table}, {"owner", owner}, {"type", type}, {"protection", protection}};
     b.Add(size, static_cast<double>(rows[key].first), labels);
     b.Add(memory, static_cast<double>(rows[key].second), labels);
   }
-  Labels other = {{"table", "_other"}, {"owner", "_other"}, {"type", "_other"}, {"protection", "_other"}};
+  LabelPairs other = {{"table", "_other"}, {"owner", "_other"}, {"type", "_other"}, {"protection", "_other"}};
   b.Add(size, static_cast<double>(s.ets_other.size), other);
   b.Add(memory, static_cast<double>(s.ets_other.memory_bytes), other);
   b.Emit(std::move(size));
