@@ -306,11 +306,22 @@ TEST(BeamCollectorIntegrationTest, ScansOnAnExpensiveNodeAreSpacedToHoldTheCpuBu
 
 TEST(BeamCollectorIntegrationTest, MetricsPassPromtoolAndEverySeriesHasTheNodeLabel) {
   ErlangNode node;
-  Exporter e(Config(node.name(), node.cookie_file()));
+  // A whole core, so that every scan runs at every collection after the first and all their
+  // families are there to check (at the default budget they come when the budget allows).
+  Exporter e(Config(node.name(), node.cookie_file(), "    cpu_budget: 1\n"));
   ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
-  // Scheduler utilisation needs two collections (it is a difference).
-  ASSERT_TRUE(WaitUntil([&] { return e.Metrics().find("erlang_vm_scheduler_utilization{") != std::string::npos; },
-                        milliseconds(5000)));
+  // Scheduler utilisation needs two collections (it is a difference); each scan has run once.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const std::string m = e.Metrics();
+        if (m.find("erlang_vm_scheduler_utilization{") == std::string::npos) return false;
+        for (const char* scan : {"mailboxes", "memory", "ets", "groups"}) {
+          if (m.find(std::string("scan=\"") + scan + "\"") == std::string::npos) return false;
+        }
+        return true;
+      },
+      milliseconds(10000)))
+      << e.Metrics();
   std::string m = e.Metrics();
   CommandResult r = PromtoolCheckMetrics(m);
   EXPECT_EQ(r.status, 0) << r.output;
