@@ -32,6 +32,12 @@ void AddSample(prometheus::MetricFamily* family, const LabelPairs& labels, doubl
   family->metric.push_back(std::move(m));
 }
 
+void AppendSingleSample(std::vector<prometheus::MetricFamily>* out, std::string name, std::string help,
+                        prometheus::MetricType type, double value) {
+  out->push_back(MakeFamily(std::move(name), std::move(help), type));
+  AddSample(&out->back(), {}, value);
+}
+
 double UnixTimeSeconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }

@@ -21,6 +21,10 @@ std::vector<prometheus::ClientMetric::Label> MetricLabels(const LabelPairs& cons
 void AddSample(prometheus::MetricFamily* family, const LabelPairs& labels, double value,
                const LabelPairs& constant_labels = {});
 
+// Appends a family of one unlabelled sample to `out`.
+void AppendSingleSample(std::vector<prometheus::MetricFamily>* out, std::string name, std::string help,
+                        prometheus::MetricType type, double value);
+
 // Seconds since the Unix epoch, for *_timestamp_seconds metrics.
 double UnixTimeSeconds();
 

@@ -84,8 +84,7 @@ std::vector<prometheus::MetricFamily> CollectProcessMetrics() {
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
   auto add = [&](const char* name, const char* help, MetricType type, double v) {
-    out.push_back(MakeFamily(name, help, type));
-    AddSample(&out.back(), {}, v);
+    AppendSingleSample(&out, name, help, type, v);
   };
   if (auto text = ReadFile("/proc/self/stat")) {
     if (auto st = ParseProcStat(*text)) {

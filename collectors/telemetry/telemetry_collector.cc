@@ -135,31 +135,24 @@ class TelemetryCollector : public Collector {
   void AppendSelfMetrics(const IngestCounts& counts, const Aggregator::Totals& totals,
                          std::vector<prometheus::MetricFamily>* out) const {
     using prometheus::MetricType;
-    auto packets = MakeFamily("beam_exporter_telemetry_packets_total",
-                              "Datagrams received by the telemetry listeners.", MetricType::Counter);
-    AddSample(&packets, {}, static_cast<double>(counts.packets));
-    out->push_back(std::move(packets));
+    AppendSingleSample(out, "beam_exporter_telemetry_packets_total", "Datagrams received by the telemetry listeners.",
+                       MetricType::Counter, static_cast<double>(counts.packets));
+    AppendSingleSample(out, "beam_exporter_telemetry_lines_total", "StatsD lines received.", MetricType::Counter,
+                       static_cast<double>(counts.lines));
+    AppendSingleSample(out, "beam_exporter_telemetry_native_events_total", "Events decoded from native (ETF) datagrams.",
+                       MetricType::Counter, static_cast<double>(counts.native_events));
+    AppendSingleSample(out, "beam_exporter_telemetry_native_series_deltas_total",
+                       "Series deltas decoded from aggregated native (ETF version 2) datagrams.", MetricType::Counter,
+                       static_cast<double>(counts.native_series_deltas));
 
-    auto lines = MakeFamily("beam_exporter_telemetry_lines_total", "StatsD lines received.", MetricType::Counter);
-    AddSample(&lines, {}, static_cast<double>(counts.lines));
-    out->push_back(std::move(lines));
-
-    auto events = MakeFamily("beam_exporter_telemetry_native_events_total",
-                             "Events decoded from native (ETF) datagrams.", MetricType::Counter);
-    AddSample(&events, {}, static_cast<double>(counts.native_events));
-    out->push_back(std::move(events));
-
-    auto deltas = MakeFamily("beam_exporter_telemetry_native_series_deltas_total",
-                             "Series deltas decoded from aggregated native (ETF version 2) datagrams.", MetricType::Counter);
-    AddSample(&deltas, {}, static_cast<double>(counts.native_series_deltas));
-    out->push_back(std::move(deltas));
-
+    // One sample per value of an enum (`kCount` of them), labelled `label` with its name.
+    auto by_name = [](prometheus::MetricFamily* family, const char* label, size_t n, auto name_of, const auto& counts_of) {
+      for (size_t i = 0; i < n; ++i) AddSample(family, {{label, std::string(name_of(i))}}, static_cast<double>(counts_of[i]));
+    };
     auto errors = MakeFamily("beam_exporter_telemetry_line_errors_total",
                              "StatsD lines (or parts of lines) refused, by reason.", MetricType::Counter);
-    for (size_t i = 0; i < static_cast<size_t>(LineError::kCount); ++i) {
-      AddSample(&errors, {{"reason", std::string(LineErrorName(static_cast<LineError>(i)))}},
-                static_cast<double>(counts.line_errors[i]));
-    }
+    by_name(&errors, "reason", static_cast<size_t>(LineError::kCount),
+            [](size_t i) { return LineErrorName(static_cast<LineError>(i)); }, counts.line_errors);
     out->push_back(std::move(errors));
 
     auto dropped = MakeFamily("beam_exporter_telemetry_packets_dropped_total",
@@ -167,20 +160,16 @@ class TelemetryCollector : public Collector {
                               "because the receive buffer was full).",
                               MetricType::Counter);
     AddSample(&dropped, {{"reason", "kernel_overflow"}}, static_cast<double>(counts.kernel_drops));
-    for (size_t i = 0; i < static_cast<size_t>(PacketDrop::kCount); ++i) {
-      AddSample(&dropped, {{"reason", std::string(PacketDropName(static_cast<PacketDrop>(i)))}},
-                static_cast<double>(counts.packet_drops[i]));
-    }
+    by_name(&dropped, "reason", static_cast<size_t>(PacketDrop::kCount),
+            [](size_t i) { return PacketDropName(static_cast<PacketDrop>(i)); }, counts.packet_drops);
     out->push_back(std::move(dropped));
 
     auto samples = MakeFamily("beam_exporter_telemetry_samples_total",
                               "Samples by mapping outcome (mapped by a rule, unmapped = default rule, dropped by a "
                               "rule, invalid_name).",
                               MetricType::Counter);
-    for (size_t i = 0; i < static_cast<size_t>(SampleOutcome::kCount); ++i) {
-      AddSample(&samples, {{"outcome", std::string(SampleOutcomeName(static_cast<SampleOutcome>(i)))}},
-                static_cast<double>(counts.samples[i]));
-    }
+    by_name(&samples, "outcome", static_cast<size_t>(SampleOutcome::kCount),
+            [](size_t i) { return SampleOutcomeName(static_cast<SampleOutcome>(i)); }, counts.samples);
     out->push_back(std::move(samples));
 
     auto series_dropped = MakeFamily("beam_exporter_telemetry_series_dropped_total",
@@ -193,16 +182,11 @@ class TelemetryCollector : public Collector {
     }
     if (!series_dropped.metric.empty()) out->push_back(std::move(series_dropped));
 
-    auto series = MakeFamily("beam_exporter_telemetry_series", "Series currently held by the telemetry collector.",
-                             MetricType::Gauge);
-    AddSample(&series, {}, static_cast<double>(totals.series));
-    out->push_back(std::move(series));
-
-    auto rcvbuf = MakeFamily("beam_exporter_telemetry_receive_buffer_bytes",
-                             "Receive buffer the kernel granted the UDP socket (SO_RCVBUF as reported by Linux).",
-                             MetricType::Gauge);
-    AddSample(&rcvbuf, {}, listener_ ? listener_->granted_receive_buffer() : 0);
-    out->push_back(std::move(rcvbuf));
+    AppendSingleSample(out, "beam_exporter_telemetry_series", "Series currently held by the telemetry collector.",
+                       MetricType::Gauge, static_cast<double>(totals.series));
+    AppendSingleSample(out, "beam_exporter_telemetry_receive_buffer_bytes",
+                       "Receive buffer the kernel granted the UDP socket (SO_RCVBUF as reported by Linux).",
+                       MetricType::Gauge, listener_ ? listener_->granted_receive_buffer() : 0);
   }
 
   ListenerOptions options_;
