@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -16,9 +17,11 @@
 #include <vector>
 
 #include "tests/support/erlang_node.h"
+#include "tests/support/exporter_process.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
 
 namespace beam_exporter::testing {
 namespace {
@@ -53,38 +56,35 @@ void Replace(std::vector<std::string>* args, const std::string& name, const std:
   ADD_FAILURE() << "the manifest has no " << name << " flag";
 }
 
-// /etc/beam_exporter of the image: deploy/image/beam_exporter.yml beside config/mappings/.
-std::string StageImageConfig() {
-  std::string dir = "/tmp/ops_sidecar_etc_" + std::to_string(getpid()) + "_" + RandomToken(6);
-  std::filesystem::create_directories(dir);
-  std::filesystem::copy_file(std::string(kSourceDir) + "/deploy/image/beam_exporter.yml", dir + "/beam_exporter.yml");
-  std::filesystem::create_directory_symlink(std::string(kSourceDir) + "/config/mappings", dir + "/mappings");
-  return dir;
+// Removes `--name=...` from `args`; fails the test if the manifest lacks the flag.
+void Erase(std::vector<std::string>* args, const std::string& name) {
+  auto it = std::find_if(args->begin(), args->end(), [&](const std::string& arg) { return arg.rfind(name + "=", 0) == 0; });
+  if (it == args->end()) {
+    ADD_FAILURE() << "the manifest has no " << name << " flag";
+    return;
+  }
+  args->erase(it);
 }
 
+// The sidecar container's command line, run for real: /etc/beam_exporter of the image
+// (deploy/image/beam_exporter.yml beside config/mappings/) staged in a temporary directory, and
+// the manifest's --web.listen-address left to ExporterProcess, which listens on a free port.
 struct Sidecar {
-  std::string etc = StageImageConfig();
-  int port = FreeTcpPort();
-  int udp_port = FreeUdpPort();
-  std::vector<std::string> args;
-  std::unique_ptr<Subprocess> process;
+  TempDir etc;
+  std::unique_ptr<ExporterProcess> exporter;
 
-  Sidecar(const std::string& node, const std::string& cookie_file) {
-    args = ManifestArgs();
-    Replace(&args, "--config.file", etc + "/beam_exporter.yml");
-    Replace(&args, "--web.listen-address", "127.0.0.1:" + std::to_string(port));
+  Sidecar(const std::string& node, const std::string& cookie_file, int udp_port) {
+    std::filesystem::copy_file(std::string(kSourceDir) + "/deploy/image/beam_exporter.yml", etc.File("beam_exporter.yml"));
+    std::filesystem::create_directory_symlink(std::string(kSourceDir) + "/config/mappings", etc.File("mappings"));
+    std::vector<std::string> args = ManifestArgs();
+    Erase(&args, "--web.listen-address");
+    Replace(&args, "--config.file", etc.File("beam_exporter.yml"));
     Replace(&args, "--beam.node", node);
     Replace(&args, "--beam.cookie-file", cookie_file);
     Replace(&args, "--telemetry.listen-udp", "127.0.0.1:" + std::to_string(udp_port));
-    std::vector<std::string> argv{kExporterBinary};
-    argv.insert(argv.end(), args.begin(), args.end());
-    process = std::make_unique<Subprocess>(argv);
+    exporter = std::make_unique<ExporterProcess>(ExporterProcess::Options{.args = std::move(args)});
   }
-  ~Sidecar() {
-    process->Stop();
-    std::filesystem::remove_all(etc);
-  }
-  std::string Metrics() { return HttpGet(port, "/metrics").body; }
+  std::string Metrics() { return exporter->Metrics(); }
 };
 
 TEST(SidecarEntrypointTest, ManifestHasTheFlagsTheTestReplaces) {
@@ -97,25 +97,25 @@ TEST(SidecarEntrypointTest, ManifestHasTheFlagsTheTestReplaces) {
 TEST(SidecarEntrypointTest, ManifestCommandLineScrapesARealNode) {
   ErlangNode node;
   ASSERT_TRUE(node.WaitReady());
-  Sidecar sidecar(node.name(), node.cookie_file());
-  ASSERT_TRUE(WaitUntil([&] { return HttpGet(sidecar.port, "/-/ready", milliseconds(500)).status == 200; }, milliseconds(10000)))
-      << sidecar.process->Output();
-  EXPECT_EQ(HttpGet(sidecar.port, "/-/healthy").status, 200);
+  const int udp_port = FreeUdpPort();
+  Sidecar sidecar(node.name(), node.cookie_file(), udp_port);
+  ASSERT_TRUE(sidecar.exporter->ready()) << sidecar.exporter->Output();
+  EXPECT_EQ(HttpGet(sidecar.exporter->port(), "/-/healthy").status, 200);
   const std::string up = "beam_up{node=\"" + node.name() + "\"}";
   ASSERT_TRUE(WaitUntil([&] { return SampleValue(sidecar.Metrics(), up) == 1; }, milliseconds(10000)))
-      << sidecar.Metrics() << sidecar.process->Output();
+      << sidecar.Metrics() << sidecar.exporter->Output();
   std::string metrics = sidecar.Metrics();
   EXPECT_GT(SampleValue(metrics, "erlang_vm_processes{node=\"" + node.name() + "\"}"), 10) << metrics;
   // The image's configuration maps Phoenix telemetry: a DogStatsD line (milliseconds, as the
   // Phoenix generator's telemetry_metrics_statsd setup sends it) becomes the documented metric.
   const std::string requests = "phoenix_http_request_duration_seconds_count{method=\"GET\",route=\"/users/:id\",status=\"200\"}";
   ASSERT_TRUE(WaitUntil([&] {
-    SendUdp(sidecar.udp_port, "phoenix.router_dispatch.stop.duration:12|h|#method:GET,route:/users/:id,status:200");
+    SendUdp(udp_port, "phoenix.router_dispatch.stop.duration:12|h|#method:GET,route:/users/:id,status:200");
     return SampleValue(sidecar.Metrics(), requests) >= 1;
   }, milliseconds(5000))) << sidecar.Metrics();
   metrics = sidecar.Metrics();
   // --log.format=json from the manifest: every line the exporter wrote is a JSON object.
-  std::string output = sidecar.process->Output();
+  std::string output = sidecar.exporter->Output();
   ASSERT_FALSE(output.empty());
   size_t start = 0;
   while (start < output.size()) {
@@ -136,17 +136,15 @@ TEST(SidecarEntrypointTest, ManifestCommandLineScrapesARealNode) {
 // Pod out of its Service when a container is not ready: readiness and liveness must therefore
 // hold while the node is not (yet) reachable.
 TEST(SidecarEntrypointTest, ReadyAndHealthyWhileTheNodeIsNotUpYet) {
-  std::string cookie_file = "/tmp/ops_sidecar_cookie_" + std::to_string(getpid());
-  std::ofstream(cookie_file) << RandomToken(20);
+  TempDir dir;
+  const std::string cookie_file = dir.Write("cookie", RandomToken(20));
   const std::string absent_node = "not_started_" + RandomToken(6) + "@127.0.0.1";
-  Sidecar sidecar(absent_node, cookie_file);
-  ASSERT_TRUE(WaitUntil([&] { return HttpGet(sidecar.port, "/-/ready", milliseconds(500)).status == 200; }, milliseconds(10000)))
-      << sidecar.process->Output();
-  EXPECT_EQ(HttpGet(sidecar.port, "/-/healthy").status, 200);
+  Sidecar sidecar(absent_node, cookie_file, FreeUdpPort());
+  ASSERT_TRUE(sidecar.exporter->ready()) << sidecar.exporter->Output();
+  EXPECT_EQ(HttpGet(sidecar.exporter->port(), "/-/healthy").status, 200);
   std::string metrics = sidecar.Metrics();
   EXPECT_EQ(SampleValue(metrics, "beam_up{node=\"" + absent_node + "\"}"), 0) << metrics;
-  EXPECT_TRUE(sidecar.process->Running());
-  unlink(cookie_file.c_str());
+  EXPECT_TRUE(sidecar.exporter->process().Running());
 }
 
 }  // namespace

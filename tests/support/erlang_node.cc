@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -29,11 +28,7 @@ ErlangNode::ErlangNode(std::vector<std::string> extra_args, std::string name)
     : extra_args_(std::move(extra_args)),
       name_(name.empty() ? "app_" + RandomToken(8) + "@127.0.0.1" : std::move(name)),
       cookie_(RandomToken(20)) {
-  cookie_file_ = "/tmp/beam_exporter_cookie_" + RandomToken(8);
-  {
-    std::ofstream out(cookie_file_);
-    out << cookie_ << "\n";
-  }
+  cookie_file_ = dir_.Write("cookie", cookie_ + "\n");
   chmod(cookie_file_.c_str(), 0600);
   Launch();
   if (!WaitReady()) {
@@ -43,7 +38,6 @@ ErlangNode::ErlangNode(std::vector<std::string> extra_args, std::string name)
 
 ErlangNode::~ErlangNode() {
   if (process_) process_->Stop(std::chrono::milliseconds(2000));
-  unlink(cookie_file_.c_str());
 }
 
 void ErlangNode::Launch() {

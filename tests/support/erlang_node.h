@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
 
 namespace beam_exporter::testing {
 
@@ -38,6 +39,7 @@ class ErlangNode {
   std::vector<std::string> extra_args_;
   std::string name_;
   std::string cookie_;
+  TempDir dir_;  // holds the cookie file
   std::string cookie_file_;
   std::unique_ptr<Subprocess> process_;
   std::string last_eval_error_;  // why the last readiness probe failed, for error messages

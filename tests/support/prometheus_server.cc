@@ -26,9 +26,9 @@ std::string UrlEncode(const std::string& value) {
 }
 
 PrometheusServer::PrometheusServer(const Options& options)
-    : port_(FreeTcpPort()), dir_("/tmp/beam_exporter_prometheus_" + RandomToken(8)) {
-  RunCommand({"mkdir", "-p", dir_ + "/data"}, std::chrono::milliseconds(5000));
-  std::ofstream config(dir_ + "/prometheus.yml");
+    : port_(FreeTcpPort()) {
+  const std::string dir = dir_.path().string();
+  std::ofstream config(dir_.File("prometheus.yml"));
   config << "global:\n  scrape_interval: " << options.scrape_interval
          << "\n  scrape_timeout: " << options.scrape_interval
          << "\n  evaluation_interval: " << options.evaluation_interval << "\n";
@@ -41,13 +41,12 @@ PrometheusServer::PrometheusServer(const Options& options)
   config << "]\n";
   config.close();
   process_ = std::make_unique<Subprocess>(std::vector<std::string>{
-      "prometheus", "--config.file=" + dir_ + "/prometheus.yml", "--storage.tsdb.path=" + dir_ + "/data",
+      "prometheus", "--config.file=" + dir + "/prometheus.yml", "--storage.tsdb.path=" + dir + "/data",
       "--web.listen-address=127.0.0.1:" + std::to_string(port_), "--log.level=warn"});
 }
 
 PrometheusServer::~PrometheusServer() {
   if (process_) process_->Stop(std::chrono::milliseconds(5000));
-  RunCommand({"rm", "-rf", dir_}, std::chrono::milliseconds(10000));
 }
 
 bool PrometheusServer::WaitReady(std::chrono::milliseconds timeout) {

@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
 
 namespace beam_exporter::testing {
 
@@ -40,7 +41,7 @@ class PrometheusServer {
  private:
   YAML::Node Get(const std::string& path_and_query);
   int port_;
-  std::string dir_;
+  TempDir dir_;  // the config and the TSDB; removed after the process stops (declared first)
   std::unique_ptr<Subprocess> process_;
 };
 

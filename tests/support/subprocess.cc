@@ -14,14 +14,6 @@
 namespace beam_exporter::testing {
 namespace {
 
-std::string TempLogPath() {
-  char path[] = "/tmp/beam_exporter_test_XXXXXX";
-  int fd = mkstemp(path);
-  if (fd < 0) throw std::runtime_error("mkstemp failed");
-  close(fd);
-  return path;
-}
-
 // A test that needs a tool the machine lacks fails at once, naming it, instead of waiting for
 // a process that could never start (gtest reports the exception as the test's failure).
 void RequireExecutable(const std::string& program) {
@@ -41,7 +33,8 @@ void RequireExecutable(const std::string& program) {
 
 Subprocess::Subprocess(std::vector<std::string> argv, std::map<std::string, std::string> env,
                        std::string log_path, std::string stdin_path)
-    : owns_log_(log_path.empty()), log_path_(owns_log_ ? TempLogPath() : std::move(log_path)) {
+    : log_dir_(log_path.empty() ? std::make_optional<TempDir>() : std::nullopt),
+      log_path_(log_dir_ ? log_dir_->File("output.log") : std::move(log_path)) {
   RequireExecutable(argv.at(0));
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
@@ -70,7 +63,6 @@ Subprocess::~Subprocess() {
     kill(pid_, SIGKILL);
     Wait(std::chrono::milliseconds(5000));
   }
-  if (owns_log_) unlink(log_path_.c_str());
 }
 
 bool Subprocess::Running() {
@@ -114,12 +106,8 @@ std::string Subprocess::Output() const {
 
 CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                          std::map<std::string, std::string> env, const std::string& input) {
-  std::string stdin_path = "/dev/null";
-  if (!input.empty()) {
-    stdin_path = TempLogPath();
-    std::ofstream(stdin_path) << input;
-  }
-  Subprocess p(argv, std::move(env), "", stdin_path);
+  TempDir dir;
+  Subprocess p(argv, std::move(env), dir.File("output.log"), input.empty() ? "/dev/null" : dir.Write("input", input));
   CommandResult r;
   auto st = p.Wait(timeout);
   if (!st) {
@@ -129,7 +117,6 @@ CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::mill
     r.status = *st;
   }
   r.output = p.Output();
-  if (!input.empty()) unlink(stdin_path.c_str());
   return r;
 }
 

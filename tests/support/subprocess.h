@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
+
 namespace beam_exporter::testing {
 
 class Subprocess {
@@ -17,7 +19,7 @@ class Subprocess {
   // argv[0] is looked up in PATH; when it is not there (or not executable) the constructor throws,
   // naming it. `env` entries are added to (or override) the environment.
   // `stdin_path` (default /dev/null) is opened as the child's standard input. Without a
-  // `log_path` the output goes to a temporary file that goes with this object.
+  // `log_path` the output goes to a temporary directory that goes with this object.
   Subprocess(std::vector<std::string> argv, std::map<std::string, std::string> env = {},
              std::string log_path = "", std::string stdin_path = "/dev/null");
   ~Subprocess();
@@ -37,7 +39,7 @@ class Subprocess {
  private:
   pid_t pid_ = -1;
   std::optional<int> status_;
-  bool owns_log_;  // log_path_ is our temporary file (declared first: set before the path is moved)
+  std::optional<TempDir> log_dir_;  // holds the log when no log_path was given (declared first: set before log_path_)
   std::string log_path_;
 };
 

@@ -37,9 +37,11 @@
 #include "collectors/beam/probe_args.h"
 #include "collectors/beam/probe_image.h"
 #include "tests/support/erlang_node.h"
+#include "tests/support/exporter_process.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
 
 namespace beam_exporter::beam {
 namespace {
@@ -48,7 +50,6 @@ using beam_exporter::testing::ErlangNode;
 using beam_exporter::testing::HttpGet;
 using beam_exporter::testing::HttpResponse;
 using beam_exporter::testing::SampleValue;
-using beam_exporter::testing::Subprocess;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
@@ -241,13 +242,14 @@ class Bench {
   // and nothing else, compiled (erl_call's expressions are interpreted) and timed on the node.
   void BaselineScanRow(int procs) {
     if (!baseline_loaded_) {
-      const std::string source = "/tmp/beam_bench_baseline_" + std::to_string(getpid()) + ".erl";
-      std::ofstream(source) << "-module(beam_bench_baseline).\n-export([mailbox_scan/0]).\n"
-                               "mailbox_scan() ->\n"
-                               "    lists:foreach(fun(P) -> erlang:process_info(P, message_queue_len) end, erlang:processes()).\n";
+      testing::TempDir dir;
+      const std::string source = dir.Write(
+          "beam_bench_baseline.erl",
+          "-module(beam_bench_baseline).\n-export([mailbox_scan/0]).\n"
+          "mailbox_scan() ->\n"
+          "    lists:foreach(fun(P) -> erlang:process_info(P, message_queue_len) end, erlang:processes()).\n");
       node_.Eval("{ok, M, Bin} = compile:file(\"" + source + "\", [binary]), {module, M} = code:load_binary(M, \"" +
                  source + "\", Bin), ok.");
-      std::filesystem::remove(source);
       baseline_loaded_ = true;
     }
     std::vector<double> walls, cpus;
@@ -342,17 +344,15 @@ class Bench {
 
   std::string ExporterRow(int procs) {
     // The real binary at a 1s interval for latency and sizes, then at the default interval for CPU.
-    auto start = [&](const std::string& interval, int port) {
-      std::string path = "/tmp/beam_bench_" + std::to_string(getpid()) + ".yml";
-      std::ofstream(path) << "collectors:\n  beam:\n    node: " << node_.name() << "\n    cookie_file: "
-                          << node_.cookie_file() << "\n    interval: " << interval << "\n    rpc_timeout: 900ms\n";
-      return std::make_unique<Subprocess>(std::vector<std::string>{
-          testing::kExporterBinary, "--config.file=" + path, "--web.listen-address=127.0.0.1:" + std::to_string(port),
-          "--no-collector.telemetry"});
+    auto start = [&](const std::string& interval) {
+      return std::make_unique<testing::ExporterProcess>(testing::ExporterProcess::Options{
+          .config_yaml = "collectors:\n  beam:\n    node: " + node_.name() + "\n    cookie_file: " +
+                         node_.cookie_file() + "\n    interval: " + interval + "\n    rpc_timeout: 900ms\n",
+          .args = {"--no-collector.telemetry"}});
     };
     const std::string up = "beam_up{node=\"" + node_.name() + "\"}";
-    int port = testing::FreeTcpPort();
-    auto exporter = start("1s", port);
+    auto exporter = start("1s");
+    const int port = exporter->port();
     testing::WaitUntil([&] { return SampleValue(HttpGet(port, "/metrics").body, up) == 1; }, milliseconds(30000));
     std::vector<double> latencies;
     std::string last;
@@ -365,17 +365,17 @@ class Bench {
     double reply = SampleValue(last, "beam_exporter_beam_reply_bytes{node=\"" + node_.name() + "\"}");
     double duration = SampleValue(last, "beam_exporter_beam_collection_duration_seconds{node=\"" + node_.name() + "\"}");
     double rss = SampleValue(last, "process_resident_memory_bytes") / 1e6;
-    exporter->Stop();
+    exporter.reset();
 
-    int port2 = testing::FreeTcpPort();
-    auto idle = start("10s", port2);
+    auto idle = start("10s");
+    const int port2 = idle->port();
     testing::WaitUntil([&] { return SampleValue(HttpGet(port2, "/metrics").body, up) == 1; }, milliseconds(30000));
     double cpu0 = SampleValue(HttpGet(port2, "/metrics").body, "process_cpu_seconds_total");
     std::this_thread::sleep_for(std::chrono::seconds(o_.cpu_window_seconds));
     std::string after = HttpGet(port2, "/metrics").body;
     double cpu1 = SampleValue(after, "process_cpu_seconds_total");
     rss = std::max(rss, SampleValue(after, "process_resident_memory_bytes") / 1e6);
-    idle->Stop();
+    idle.reset();
 
     char row[256];
     std::snprintf(row, sizeof row, "| %d | %.4f | %.0f | %.2f | %.2f | %.3f | %.1f |\n", procs, duration, reply,
@@ -397,16 +397,15 @@ class Bench {
     KeepConnection(std::chrono::seconds(idle_seconds));
     const double idle_rate = (RuntimeMs() - r0) / Ms(Clock::now() - t0);
 
-    std::string path = "/tmp/beam_bench_budget_" + std::to_string(getpid()) + ".yml";
-    std::ofstream(path) << "collectors:\n  beam:\n    node: " << node_.name() << "\n    cookie_file: "
-                        << node_.cookie_file() << "\n";
-    const int port = testing::FreeTcpPort();
     const double before = RuntimeMs();
     const auto started = Clock::now();
     const double started_unix = UnixNow();
-    auto exporter = std::make_unique<Subprocess>(std::vector<std::string>{
-        testing::kExporterBinary, "--config.file=" + path, "--web.listen-address=127.0.0.1:" + std::to_string(port),
-        "--no-collector.telemetry"});
+    // The window starts with the process: no readiness wait.
+    auto exporter = std::make_unique<testing::ExporterProcess>(testing::ExporterProcess::Options{
+        .config_yaml = "collectors:\n  beam:\n    node: " + node_.name() + "\n    cookie_file: " + node_.cookie_file() + "\n",
+        .args = {"--no-collector.telemetry"},
+        .start = testing::ExporterProcess::Start::kNoWait});
+    const int port = exporter->port();
     const char* kScans[] = {"mailboxes", "memory", "ets", "groups"};
     std::map<std::string, double> oldest;
     std::map<std::string, std::set<double>> runs;
@@ -423,10 +422,9 @@ class Bench {
         oldest[scan] = std::max(oldest[scan], now - (std::isnan(at) ? started_unix : at));
       }
     }
-    exporter->Stop();
+    exporter.reset();
     const double window_ms = Ms(Clock::now() - started);
     const double used_ms = RuntimeMs() - before - idle_rate * window_ms;
-    std::filesystem::remove(path);
     const double share = 100.0 * used_ms / window_ms;
     const double etop_share = 100.0 * etop.cpu / 15000.0;
     char row[512];

@@ -217,26 +217,11 @@ void SendLines(int udp_port, const std::vector<std::string>& lines, size_t* data
   close(fd);
 }
 
-struct Exporter {
-  fs::path dir;
-  std::unique_ptr<bt::ExporterProcess> process;
-  int udp_port;
-};
-
 // The exporter, telemetry only, no mapping rules (names and tags as sent).
-Exporter Start(const std::string& telemetry_yaml) {
-  Exporter e;
-  e.dir = fs::temp_directory_path() / ("scrape_bench_" + std::to_string(getpid()));
-  fs::create_directories(e.dir);
-  e.udp_port = bt::FreeUdpPort();
-  std::ofstream(e.dir / "beam_exporter.yml") << "collectors:\n  telemetry:\n" << telemetry_yaml;
-  e.process = std::make_unique<bt::ExporterProcess>(bt::ExporterProcess::Options{
-      {"--config.file=" + (e.dir / "beam_exporter.yml").string(), "--no-collector.beam",
-       "--telemetry.listen-udp=127.0.0.1:" + std::to_string(e.udp_port)},
-      {},
-      (e.dir / "exporter.log").string(),
-      true});
-  return e;
+bt::ExporterProcess::Options TelemetryOnly(const std::string& telemetry_yaml) {
+  return {.config_yaml = "collectors:\n  telemetry:\n" + telemetry_yaml,
+          .args = {"--no-collector.beam"},
+          .telemetry_udp = true};
 }
 
 double Sample(bt::ExporterProcess& p, const std::string& series) { return bt::SampleValue(p.Metrics(), series); }
@@ -245,9 +230,9 @@ int RunScrapeBench(const std::string& kind, size_t series, size_t metrics, int s
   const size_t per_metric = (series + metrics - 1) / metrics;
   std::ostringstream yaml;
   yaml << "    series_limit_per_metric: " << per_metric << "\n    series_limit: " << series * 2 << "\n";
-  Exporter e = Start(yaml.str());
-  if (!e.process->ready()) {
-    std::cerr << "exporter did not start: " << e.process->process().Output() << "\n";
+  bt::ExporterProcess e(TelemetryOnly(yaml.str()));
+  if (!e.ready()) {
+    std::cerr << "exporter did not start: " << e.Output() << "\n";
     return 1;
   }
   std::vector<std::string> lines;
@@ -258,16 +243,16 @@ int RunScrapeBench(const std::string& kind, size_t series, size_t metrics, int s
                     "|#path:/api/v1/items/" + std::to_string(i / metrics) + ",method:GET");
   }
   size_t datagrams = 0;
-  SendLines(e.udp_port, lines, &datagrams);
+  SendLines(e.udp_port(), lines, &datagrams);
   lines = {};
-  const pid_t pid = e.process->process().pid();
-  bt::WaitUntil([&] { return Sample(*e.process, "beam_exporter_telemetry_series") >= static_cast<double>(series); },
+  const pid_t pid = e.process().pid();
+  bt::WaitUntil([&] { return Sample(e, "beam_exporter_telemetry_series") >= static_cast<double>(series); },
                 milliseconds(60000));
-  const double held = Sample(*e.process, "beam_exporter_telemetry_series");
+  const double held = Sample(e, "beam_exporter_telemetry_series");
   std::this_thread::sleep_for(milliseconds(500));
   const long rss_before = StatusKb(pid, "VmRSS");
 
-  Client client(e.process->port());
+  Client client(e.port());
   size_t wire = 0;
   ResetPeak(pid);
   std::vector<double> times;
@@ -286,7 +271,7 @@ int RunScrapeBench(const std::string& kind, size_t series, size_t metrics, int s
     std::vector<std::thread> threads;
     for (int t = 0; t < 2; ++t) {
       threads.emplace_back([&, t] {
-        Client c(e.process->port());
+        Client c(e.port());
         size_t w = 0;
         for (int i = 0; i < 3; ++i) {
           auto t0 = Clock::now();
@@ -302,7 +287,7 @@ int RunScrapeBench(const std::string& kind, size_t series, size_t metrics, int s
   // New connections from here: civetweb closes one idle for more than its keep-alive timeout.
   std::vector<double> gzip_times;
   size_t gzip_wire = 0;
-  Client gzip_client(e.process->port());
+  Client gzip_client(e.port());
   for (int i = 0; i < scrapes; ++i) {
     auto t0 = Clock::now();
     gzip_client.Get("/metrics", true, &gzip_wire);
@@ -326,7 +311,7 @@ int RunScrapeBench(const std::string& kind, size_t series, size_t metrics, int s
   {
     StaticServer baseline(body);
     Client c(baseline.port());
-    Client client(e.process->port());
+    Client client(e.port());
     for (int i = 0; i < scrapes; ++i) {
       size_t w = 0;
       auto t0 = Clock::now();
@@ -347,15 +332,14 @@ int RunScrapeBench(const std::string& kind, size_t series, size_t metrics, int s
               "peak during 2x3 concurrent scrapes %.1f MB (+%.1f MB), concurrent median %.2f ms\n",
               rss_before / 1024.0, scrapes, peak_sequential / 1024.0, (peak_sequential - rss_before) / 1024.0,
               peak_concurrent / 1024.0, (peak_concurrent - rss_before) / 1024.0, Median(concurrent_times));
-  if (body.empty()) std::cerr << "empty scrape body; exporter log:\n" << e.process->process().Output() << "\n";
-  fs::remove_all(e.dir);
+  if (body.empty()) std::cerr << "empty scrape body; exporter log:\n" << e.Output() << "\n";
   return held >= static_cast<double>(series) && !body.empty() ? 0 : 1;
 }
 
 int RunFlood() {
-  Exporter e = Start("");  // the shipped limits
-  if (!e.process->ready()) return 1;
-  const pid_t pid = e.process->process().pid();
+  bt::ExporterProcess e(TelemetryOnly(""));  // the shipped limits
+  if (!e.ready()) return 1;
+  const pid_t pid = e.process().pid();
   std::vector<std::string> lines;
   for (size_t i = 0; i < 1000000; ++i) lines.push_back("flood.one:1|c|#user:u" + std::to_string(i));
   for (size_t m = 0; m < 50; ++m) {
@@ -365,12 +349,12 @@ int RunFlood() {
   }
   size_t datagrams = 0;
   const long rss_start = StatusKb(pid, "VmRSS");
-  SendLines(e.udp_port, lines, &datagrams);
+  SendLines(e.udp_port(), lines, &datagrams);
   lines = {};
-  bt::WaitUntil([&] { return Sample(*e.process, "beam_exporter_telemetry_packets_total") >= datagrams; },
+  bt::WaitUntil([&] { return Sample(e, "beam_exporter_telemetry_packets_total") >= datagrams; },
                 milliseconds(60000));
-  std::string m = e.process->Metrics();
-  for (int i = 0; i < 4; ++i) m = e.process->Metrics();
+  std::string m = e.Metrics();
+  for (int i = 0; i < 4; ++i) m = e.Metrics();
   std::printf("flood: %zu datagrams, packets counted %.0f, kernel drops %.0f\n", datagrams,
               bt::SampleValue(m, "beam_exporter_telemetry_packets_total"),
               bt::SampleValue(m, "beam_exporter_telemetry_packets_dropped_total{reason=\"kernel_overflow\"}"));
@@ -380,7 +364,6 @@ int RunFlood() {
               bt::SampleSum(m, "beam_exporter_telemetry_series_dropped_total", "reason=\"global_series_limit\""));
   std::printf("  RSS at start %.1f MB, now %.1f MB, peak (VmHWM) %.1f MB; body %zu bytes\n", rss_start / 1024.0,
               StatusKb(pid, "VmRSS") / 1024.0, StatusKb(pid, "VmHWM") / 1024.0, m.size());
-  fs::remove_all(e.dir);
   return 0;
 }
 

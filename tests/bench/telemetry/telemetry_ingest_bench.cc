@@ -32,9 +32,11 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/exporter_process.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
 
 namespace bt = beam_exporter::testing;
 using Clock = std::chrono::steady_clock;
@@ -156,25 +158,18 @@ class Receiver {
 
 class ExporterReceiver : public Receiver {
  public:
-  explicit ExporterReceiver(const std::filesystem::path& dir) : web_(bt::FreeTcpPort()), udp_(bt::FreeUdpPort()) {
-    std::filesystem::path config = dir / "exporter.yml";
-    std::ofstream(config) << "collectors:\n  telemetry:\n    mapping_files: [" << bt::kSourceDir
-                          << "/config/mappings/phoenix.yml]\n";
-    if (g_rcvbuf > 0) std::ofstream(config, std::ios::app) << "    receive_buffer_bytes: " << g_rcvbuf << "\n";
-    proc_ = std::make_unique<bt::Subprocess>(
-        std::vector<std::string>{bt::kExporterBinary, "--config.file=" + config.string(),
-                                 "--web.listen-address=127.0.0.1:" + std::to_string(web_), "--no-collector.beam",
-                                 "--log.level=error", "--telemetry.listen-udp=127.0.0.1:" + std::to_string(udp_)},
-        std::map<std::string, std::string>{}, (dir / "exporter.log").string());
-    if (!bt::WaitUntil([&] { return bt::HttpGet(web_, "/-/ready", milliseconds(500)).status == 200; },
-                       milliseconds(10000))) {
-      throw std::runtime_error("exporter did not start: " + proc_->Output());
-    }
+  ExporterReceiver()
+      : exporter_({.config_yaml = "collectors:\n  telemetry:\n    mapping_files: [" + std::string(bt::kSourceDir) +
+                                  "/config/mappings/phoenix.yml]\n" +
+                                  (g_rcvbuf > 0 ? "    receive_buffer_bytes: " + std::to_string(g_rcvbuf) + "\n" : ""),
+                   .args = {"--no-collector.beam", "--log.level=error"},
+                   .telemetry_udp = true}) {
+    if (!exporter_.ready()) throw std::runtime_error("exporter did not start: " + exporter_.Output());
   }
-  int port() const override { return udp_; }
-  pid_t pid() const override { return proc_->pid(); }
+  int port() const override { return exporter_.udp_port(); }
+  pid_t pid() const override { return exporter_.process().pid(); }
   double Received() override {
-    std::string m = bt::HttpGet(web_, "/metrics").body;
+    std::string m = exporter_.Metrics();
     double v = bt::SampleValue(m, "bench_lines_total");
     kernel_drops_ = bt::SampleValue(m, "beam_exporter_telemetry_packets_dropped_total{reason=\"kernel_overflow\"}");
     return std::isnan(v) ? 0 : v;
@@ -183,10 +178,8 @@ class ExporterReceiver : public Receiver {
   double kernel_drops() const { return kernel_drops_; }
 
  private:
-  int web_;
-  int udp_;
+  bt::ExporterProcess exporter_;
   double kernel_drops_ = 0;
-  std::unique_ptr<bt::Subprocess> proc_;
 };
 
 // The drain receiver runs this same binary with --drain and reports its count in a file.
@@ -329,8 +322,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> receivers =
       Split(Arg(argc, argv, "receivers", smoke ? "exporter,drain" : "exporter,drain,collectd"), ',');
 
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("ingest_bench_" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
+  bt::TempDir temp;
+  const std::filesystem::path& dir = temp.path();
   std::printf("| format | receiver | offered lines/s | lines/datagram | lines offered | lines received | loss %% | receiver CPU s | ns CPU/line | lines per CPU-s | vs drain |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
   int failures = 0;
@@ -349,7 +342,7 @@ int main(int argc, char** argv) {
       for (const std::string& name : receivers) {
         if (name == "collectd" && format != "standard") continue;
         std::unique_ptr<Receiver> r;
-        if (name == "exporter") r = std::make_unique<ExporterReceiver>(dir);
+        if (name == "exporter") r = std::make_unique<ExporterReceiver>();
         else if (name == "drain") r = std::make_unique<DrainReceiver>(dir, argv[0]);
         else r = std::make_unique<CollectdReceiver>(dir);
         double base = r->Received();
@@ -378,7 +371,6 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
   }
-  std::filesystem::remove_all(dir);
   if (failures > 0) std::fprintf(stderr, "%d receiver(s) counted no lines\n", failures);
   return failures > 0 ? 1 : 0;
 }

@@ -2,10 +2,6 @@
 // GenServer.call-timeout crash) to a real beam_exporter, whose /metrics then shows them mapped by
 // the shipped presets (config/mappings/phoenix.yml, logger.yml).
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
-#include <fstream>
 
 #include "tests/support/exporter_process.h"
 #include "tests/support/net.h"
@@ -23,36 +19,24 @@ inline constexpr const char* kForwarderWorkDir = FORWARDER_WORK_DIR;
 class ForwarderE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    udp_port_ = FreeUdpPort();
-    std::filesystem::create_directories(kForwarderWorkDir);
-    config_path_ = std::string(kForwarderWorkDir) + "/e2e-" + std::to_string(getpid()) + ".yml";
-    std::ofstream(config_path_) << "collectors:\n"
-                                   "  telemetry:\n"
-                                   "    listen_udp: 127.0.0.1:" << udp_port_ << "\n"
-                                   "    mapping_files:\n"
-                                   "      - " << kSourceDir << "/config/mappings/phoenix.yml\n"
-                                   "      - " << kSourceDir << "/config/mappings/logger.yml\n";
-    exporter_ = std::make_unique<ExporterProcess>(
-        ExporterProcess::Options{{"--config.file=" + config_path_, "--no-collector.beam"}, {}, "", true});
-    ASSERT_TRUE(exporter_->ready()) << exporter_->process().Output();
-  }
-
-  void TearDown() override {
-    exporter_.reset();
-    unlink(config_path_.c_str());
+    const std::string mappings = std::string(kSourceDir) + "/config/mappings/";
+    exporter_ = std::make_unique<ExporterProcess>(ExporterProcess::Options{
+        .config_yaml = "collectors:\n  telemetry:\n    mapping_files:\n      - " + mappings + "phoenix.yml\n      - " +
+                       mappings + "logger.yml\n",
+        .args = {"--no-collector.beam"},
+        .telemetry_udp = true});
+    ASSERT_TRUE(exporter_->ready()) << exporter_->Output();
   }
 
   std::string Metrics() { return exporter_->Metrics(); }
 
-  int udp_port_ = 0;
-  std::string config_path_;
   std::unique_ptr<ExporterProcess> exporter_;
 };
 
 TEST_F(ForwarderE2eTest, PhoenixRequestsBanditWebSocketsAndACallTimeoutCrashReachMetrics) {
   CommandResult emitter = RunCommand(
       {std::string(kSourceDir) + "/tests/support/run-with-forwarder", kForwarderWorkDir,
-       std::string(kSourceDir) + "/tests/e2e/forwarder/emit_events.exs", std::to_string(udp_port_)},
+       std::string(kSourceDir) + "/tests/e2e/forwarder/emit_events.exs", std::to_string(exporter_->udp_port())},
       milliseconds(180000));
   ASSERT_EQ(emitter.status, 0) << emitter.output;
 

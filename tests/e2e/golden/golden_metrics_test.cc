@@ -5,7 +5,6 @@
 //
 // After an intended change of the exposition: BEAM_EXPORTER_UPDATE_GOLDEN=1 ctest -R Golden
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <set>
@@ -84,9 +83,7 @@ std::string TestConfig() {
   replace("rpc_timeout: 2s", "rpc_timeout: 400ms");
   replace("cpu_budget: 0.005 ", "cpu_budget: 1 ");
   replace("- mappings/", "- " + std::string(kSourceDir) + "/config/mappings/");
-  const std::string path = "/tmp/golden_config_" + std::to_string(getpid()) + ".yml";
-  std::ofstream(path) << config;
-  return path;
+  return config;
 }
 
 TEST(GoldenMetricsTest, RealExpositionMatchesGoldenAndPassesPromtool) {
@@ -94,21 +91,18 @@ TEST(GoldenMetricsTest, RealExpositionMatchesGoldenAndPassesPromtool) {
   // A registered process with a known backlog, so the top-mailbox families always have a row.
   node.Eval("Pid = spawn(fun() -> receive never -> ok end end), register(golden_backlog, Pid), "
             "[Pid ! {msg, I} || I <- lists:seq(1, 5)], ok.");
-  const std::string config = TestConfig();
-  const int udp = FreeUdpPort();
-  ExporterProcess exporter({{"--config.file=" + config, "--beam.node=" + node.name(),
-                             "--beam.cookie-file=" + node.cookie_file(),
-                             "--telemetry.listen-udp=127.0.0.1:" + std::to_string(udp)},
-                            {}, "", true});
+  ExporterProcess exporter({.config_yaml = TestConfig(),
+                            .args = {"--beam.node=" + node.name(), "--beam.cookie-file=" + node.cookie_file()},
+                            .telemetry_udp = true});
   ASSERT_TRUE(exporter.WaitFor("beam_up{node=\"" + node.name() + "\"}", 1, milliseconds(30000)))
-      << exporter.process().Output();
+      << exporter.Output();
 
   // telemetry_metrics_statsd's :datadog formatter, as a Phoenix app sends it.
-  SendUdp(udp,
-          "phoenix.router_dispatch.stop.duration:12.5|h|#method:GET,route:/users/:id,status:200\n"
-          "phoenix.socket_connected.count:1|c|#transport:websocket,result:ok\n"
-          "my_app.jobs.queue_depth:42|g\n"
-          "not a statsd line\n");
+  exporter.Send(
+      "phoenix.router_dispatch.stop.duration:12.5|h|#method:GET,route:/users/:id,status:200\n"
+      "phoenix.socket_connected.count:1|c|#transport:websocket,result:ok\n"
+      "my_app.jobs.queue_depth:42|g\n"
+      "not a statsd line\n");
   std::string metrics;
   ASSERT_TRUE(WaitUntil([&] {
     metrics = exporter.Metrics();
@@ -116,7 +110,6 @@ TEST(GoldenMetricsTest, RealExpositionMatchesGoldenAndPassesPromtool) {
            metrics.find("erlang_vm_scheduler_utilization{") != std::string::npos &&
            metrics.find("erlang_vm_top_process_memory_bytes{") != std::string::npos;
   }, milliseconds(15000))) << metrics;
-  unlink(config.c_str());
 
   CommandResult lint = PromtoolCheckMetrics(metrics);
   EXPECT_EQ(lint.status, 0) << lint.output;

@@ -23,6 +23,7 @@
 #include "tests/support/paths.h"
 #include "tests/support/prometheus_server.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
 
 namespace beam_exporter::testing {
 namespace {
@@ -39,9 +40,8 @@ std::string Path(const std::string& relative) { return std::string(kSourceDir) +
 class Lab {
  public:
   Lab() : node_("lab_" + RandomToken(8) + "@127.0.0.1"), http_port_(FreeTcpPort()), udp_port_(FreeUdpPort()) {
-    std::filesystem::create_directories(std::string(kLabWorkDir) + "/rules");
-    cookie_file_ = std::string(kLabWorkDir) + "/cookie";
-    std::ofstream(cookie_file_) << RandomToken(20);
+    std::filesystem::create_directories(dir_.File("rules"));
+    cookie_file_ = dir_.Write("cookie", RandomToken(20));
     chmod(cookie_file_.c_str(), 0600);
   }
 
@@ -63,18 +63,18 @@ class Lab {
   }
 
   bool StartExporterAndPrometheus() {
-    const std::string config = std::string(kLabWorkDir) + "/exporter.yml";
-    std::ofstream(config) << "collectors:\n  beam:\n    node: " << node_ << "\n    cookie_file: " << cookie_file_
-                          << "\n    interval: 1s\n    rpc_timeout: 500ms\n    cpu_budget: 1\n"
-                          << "  telemetry:\n    listen_udp: 127.0.0.1:" << udp_port_ << "\n    mapping_files: ["
-                          << Path("config/mappings/phoenix.yml") << ", " << Path("config/mappings/live_view.yml") << ", "
-                          << Path("config/mappings/ecto.yml") << ", " << Path("config/mappings/logger.yml") << "]\n";
-    exporter_ = std::make_unique<ExporterProcess>(ExporterProcess::Options{{"--config.file=" + config}, {}, "", false});
+    exporter_ = std::make_unique<ExporterProcess>(ExporterProcess::Options{
+        .config_yaml = "collectors:\n  beam:\n    node: " + node_ + "\n    cookie_file: " + cookie_file_ +
+                       "\n    interval: 1s\n    rpc_timeout: 500ms\n    cpu_budget: 1\n"
+                       "  telemetry:\n    listen_udp: 127.0.0.1:" + std::to_string(udp_port_) + "\n    mapping_files: [" +
+                       Path("config/mappings/phoenix.yml") + ", " + Path("config/mappings/live_view.yml") + ", " +
+                       Path("config/mappings/ecto.yml") + ", " + Path("config/mappings/logger.yml") + "]\n",
+        .start = ExporterProcess::Start::kNoWait});
     PrometheusServer::Options options;
     options.targets = {"127.0.0.1:" + std::to_string(exporter_->port())};
     for (const auto& entry : std::filesystem::directory_iterator(Path("deploy/prometheus/rules"))) {
       if (entry.path().extension() == ".yml") {
-        options.rule_files.push_back(ShortenRuleFile(entry.path(), std::string(kLabWorkDir) + "/rules", kFor));
+        options.rule_files.push_back(ShortenRuleFile(entry.path(), dir_.File("rules"), kFor));
       }
     }
     prometheus_ = std::make_unique<PrometheusServer>(options);
@@ -139,11 +139,12 @@ class Lab {
     }
   }
 
-  std::string Logs() { return (lab_ ? lab_->Output() : "") + (exporter_ ? exporter_->process().Output() : ""); }
+  std::string Logs() { return (lab_ ? lab_->Output() : "") + (exporter_ ? exporter_->Output() : ""); }
   const std::string& node() const { return node_; }
 
  private:
   std::string node_;
+  TempDir dir_;  // the cookie file and the shortened rules
   std::string cookie_file_;
   int http_port_, udp_port_;
   std::unique_ptr<Subprocess> lab_;

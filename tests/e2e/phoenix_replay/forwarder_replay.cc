@@ -36,11 +36,11 @@ void ParseOutput(const std::string& output, ForwarderReplay* out) {
 void ReplayThroughForwarder(const std::string& script, ForwarderReplay* out) {
   const std::string events = PhoenixFixturePath("events.etf");
   ASSERT_FALSE(::testing::Test::HasFatalFailure());
-  const int udp = FreeUdpPort();
-  out->exporter = std::make_unique<ExporterProcess>(ShippedConfigTelemetryOnly(udp));
-  ASSERT_TRUE(out->exporter->ready()) << out->exporter->process().Output();
+  out->exporter = std::make_unique<ExporterProcess>(ShippedConfigTelemetryOnly());
+  ASSERT_TRUE(out->exporter->ready()) << out->exporter->Output();
   out->replay = RunCommand({std::string(kSourceDir) + "/tests/support/run-with-forwarder", PHOENIX_REPLAY_WORK_DIR,
-                            std::string(kSourceDir) + "/tests/e2e/phoenix_replay/" + script, std::to_string(udp), events},
+                            std::string(kSourceDir) + "/tests/e2e/phoenix_replay/" + script,
+                            std::to_string(out->exporter->udp_port()), events},
                            std::chrono::milliseconds(180000));
   ASSERT_EQ(out->replay.status, 0) << out->replay.output;
   ParseOutput(out->replay.output, out);

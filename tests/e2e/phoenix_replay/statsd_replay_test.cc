@@ -77,10 +77,9 @@ TEST_P(StatsdReplayTest, StockMetricsBecomePrometheusMetricsWithTheScenarioCount
   const std::vector<std::string> datagrams = ReadStatsdDatagrams(fixture);
   ASSERT_EQ(datagrams.size(), static_cast<size_t>(kDatagrams));
 
-  const int udp = FreeUdpPort();
-  ExporterProcess exporter(ShippedConfigTelemetryOnly(udp));
-  ASSERT_TRUE(exporter.ready()) << exporter.process().Output();
-  for (const std::string& d : datagrams) SendUdp(udp, d);
+  ExporterProcess exporter(ShippedConfigTelemetryOnly());
+  ASSERT_TRUE(exporter.ready()) << exporter.Output();
+  for (const std::string& d : datagrams) exporter.Send(d);
   ASSERT_TRUE(exporter.WaitFor("beam_exporter_telemetry_packets_total", kDatagrams, milliseconds(10000)))
       << exporter.Metrics();
   const std::string metrics = exporter.Metrics();

@@ -21,6 +21,7 @@
 #include "tests/support/paths.h"
 #include "tests/support/prometheus_server.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
 
 namespace beam_exporter::testing {
 namespace {
@@ -28,31 +29,16 @@ namespace {
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
-std::string WriteTemp(const std::string& text, const std::string& suffix) {
-  std::string path = "/tmp/beam_it_" + std::to_string(getpid()) + "_" + RandomToken(8) + suffix;
-  std::ofstream(path) << text;
-  return path;
-}
-
 // Short intervals and timeouts so every fault shows within a second or two.
 std::string Config(const std::string& node, const std::string& cookie_file, const std::string& extra = "") {
   return "collectors:\n  beam:\n    node: " + node + "\n    cookie_file: " + cookie_file +
          "\n    interval: 300ms\n    rpc_timeout: 250ms\n    connect_timeout: 500ms\n" + extra;
 }
 
-// A config file that lives as long as the exporter reading it.
-struct TempConfig {
-  explicit TempConfig(const std::string& yaml) : path(WriteTemp(yaml, ".yml")) {}
-  ~TempConfig() { unlink(path.c_str()); }
-  std::string path;
-};
-
 // The exporter with `yaml` as its config file and the telemetry collector off.
-class Exporter : private TempConfig, public ExporterProcess {
- public:
-  explicit Exporter(const std::string& yaml, std::map<std::string, std::string> env = {})
-      : TempConfig(yaml), ExporterProcess({{"--config.file=" + path, "--no-collector.telemetry"}, std::move(env), "", true}) {}
-};
+ExporterProcess::Options BeamOnly(std::string yaml, std::map<std::string, std::string> env = {}) {
+  return {.config_yaml = std::move(yaml), .args = {"--no-collector.telemetry"}, .env = std::move(env)};
+}
 
 std::string Up(const ErlangNode& node) { return "beam_up{node=\"" + node.name() + "\"}"; }
 
@@ -94,10 +80,10 @@ TEST(BeamCollectorIntegrationTest, MailboxesEtsTablesAndGroupsHaveExactValues) {
   const std::string ets_bytes = EvalValue(node, "ets:info(it_sessions, memory) * erlang:system_info(wordsize).");
 
   // A whole core as the budget: every scan at every collection after the first (cheap-only) one.
-  Exporter e(Config(node.name(), node.cookie_file(),
-                    "    cpu_budget: 1\n    process_groups:\n      - name: sleepers\n        modules: [it_sleeper]\n"));
-  ASSERT_TRUE(e.ready()) << e.process().Output();
-  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+  ExporterProcess e(BeamOnly(Config(node.name(), node.cookie_file(),
+                    "    cpu_budget: 1\n    process_groups:\n      - name: sleepers\n        modules: [it_sleeper]\n")));
+  ASSERT_TRUE(e.ready()) << e.Output();
+  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.Output();
   const std::string n = "node=\"" + node.name() + "\"";
   ASSERT_TRUE(e.WaitForSeries({"beam_exporter_beam_last_scan_timestamp_seconds{" + n + ",scan=\"groups\"}"},
                               milliseconds(5000)))
@@ -148,8 +134,8 @@ TEST(BeamCollectorIntegrationTest, MemoryRankingFindsTheLargestProcessesAndKeeps
       "Grower ! {sync, self()}, receive synced -> ok end, ok.");
   const double hog_memory = std::stod(EvalValue(node, "element(2, process_info(whereis(it_hog), memory))."));
 
-  Exporter e(Config(node.name(), node.cookie_file(), "    top_n: 3\n    cpu_budget: 1\n    process_groups: []\n"));
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(BeamOnly(Config(node.name(), node.cookie_file(), "    top_n: 3\n    cpu_budget: 1\n    process_groups: []\n")));
+  ASSERT_TRUE(e.ready()) << e.Output();
   const std::string n = "node=\"" + node.name() + "\"";
   const std::string hog = "erlang_vm_top_process_memory_bytes{" + n + ",process=\"it_hog\",pid=\"" +
                           PidOf(node, "it_hog") + "\"}";
@@ -186,8 +172,8 @@ TEST(BeamCollectorIntegrationTest, AProcessSpawnedFromAFunIsNamedByTheFunsModule
   const std::string pid = EvalValue(node, "{module, it_sleeper} = code:load_abs(\"" IT_SLEEPER_BEAM "\"),"
                                           "P = it_sleeper:spawn_fun_sleeper(), [P ! {msg, I} || I <- lists:seq(1, 77)],"
                                           "pid_to_list(P).");
-  Exporter e(Config(node.name(), node.cookie_file(), "    process_groups: []\n"));
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(BeamOnly(Config(node.name(), node.cookie_file(), "    process_groups: []\n")));
+  ASSERT_TRUE(e.ready()) << e.Output();
   const std::string series = "erlang_vm_top_process_message_queue_length{node=\"" + node.name() +
                              "\",process=\"it_sleeper\",pid=\"" + pid.substr(1, pid.size() - 2) + "\"}";
   EXPECT_TRUE(e.WaitFor(series, 77)) << e.Metrics();
@@ -216,8 +202,8 @@ TEST(BeamCollectorIntegrationTest, DefaultGroupsCountPhoenixChannelsLiveViewsAnd
       "proc_lib:spawn(fun() -> put('$initial_call', {'Elixir.MyApp.Worker', init, 1}), put('$callers', [self()]),"
       "  Hold() end), ok.");
 
-  Exporter e(Config(node.name(), node.cookie_file()));
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(BeamOnly(Config(node.name(), node.cookie_file())));
+  ASSERT_TRUE(e.ready()) << e.Output();
   const std::string n = "node=\"" + node.name() + "\"";
   EXPECT_TRUE(e.WaitFor("erlang_vm_process_group_processes{" + n + ",group=\"phoenix_channel\"}", 2)) << e.Metrics();
   std::string m = e.Metrics();
@@ -249,9 +235,9 @@ TEST(BeamCollectorIntegrationTest, ScansOnAnExpensiveNodeAreSpacedToHoldTheCpuBu
             " Self ! ready, receive stop -> ok end end), receive ready -> ok end, ok.",
             milliseconds(120000));
   constexpr double kBudget = 0.05;  // 5% of a core: 15 ms of node time per 300 ms collection
-  Exporter e(Config(node.name(), node.cookie_file(),
-                    "    cpu_budget: 0.05\n    process_groups:\n      - {name: sleepers, modules: [timer]}\n"));
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(BeamOnly(Config(node.name(), node.cookie_file(),
+                    "    cpu_budget: 0.05\n    process_groups:\n      - {name: sleepers, modules: [timer]}\n")));
+  ASSERT_TRUE(e.ready()) << e.Output();
   const std::string n = "{node=\"" + node.name() + "\"}";
   auto scan = [&](const char* family, const char* name) {
     return std::string(family) + "{node=\"" + node.name() + "\",scan=\"" + name + "\"}";
@@ -308,8 +294,8 @@ TEST(BeamCollectorIntegrationTest, MetricsPassPromtoolAndEverySeriesHasTheNodeLa
   ErlangNode node;
   // A whole core, so that every scan runs at every collection after the first and all their
   // families are there to check (at the default budget they come when the budget allows).
-  Exporter e(Config(node.name(), node.cookie_file(), "    cpu_budget: 1\n"));
-  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+  ExporterProcess e(BeamOnly(Config(node.name(), node.cookie_file(), "    cpu_budget: 1\n")));
+  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.Output();
   // Scheduler utilisation needs two collections (it is a difference); each scan has run once.
   ASSERT_TRUE(WaitUntil(
       [&] {
@@ -340,28 +326,28 @@ TEST(BeamCollectorIntegrationTest, MetricsPassPromtoolAndEverySeriesHasTheNodeLa
 
 TEST(BeamCollectorIntegrationTest, NodeKilledGivesBeamUpZeroThenRecoversAfterRestartWithNewUptime) {
   ErlangNode node;
-  Exporter e(Config(node.name(), node.cookie_file()));
-  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+  ExporterProcess e(BeamOnly(Config(node.name(), node.cookie_file())));
+  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.Output();
   const std::string uptime = "erlang_vm_uptime_seconds{node=\"" + node.name() + "\"}";
   ASSERT_TRUE(WaitUntil([&] { return SampleValue(e.Metrics(), uptime) >= 1.5; }, milliseconds(5000)));
   double before = SampleValue(e.Metrics(), uptime);
 
   node.Kill();
-  ASSERT_TRUE(e.WaitFor(Up(node), 0, milliseconds(2000))) << e.process().Output();
+  ASSERT_TRUE(e.WaitFor(Up(node), 0, milliseconds(2000))) << e.Output();
   std::string down = e.Metrics();
   EXPECT_TRUE(std::isnan(SampleValue(down, uptime))) << "stale node values must not be served";
   EXPECT_GE(ConnectErrors(down, node, "connection_lost"), 1) << down;
 
   node.Restart();
-  ASSERT_TRUE(e.WaitFor(Up(node), 1, milliseconds(8000))) << e.process().Output();
+  ASSERT_TRUE(e.WaitFor(Up(node), 1, milliseconds(8000))) << e.Output();
   double after = SampleValue(e.Metrics(), uptime);
   EXPECT_LT(after, before);
 }
 
 TEST(BeamCollectorIntegrationTest, FrozenNodeGivesBeamUpZeroWhileScrapesStayFast) {
   ErlangNode node;
-  Exporter e(Config(node.name(), node.cookie_file()));
-  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+  ExporterProcess e(BeamOnly(Config(node.name(), node.cookie_file())));
+  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.Output();
 
   node.process().Signal(SIGSTOP);
   auto frozen = Clock::now();
@@ -385,7 +371,7 @@ TEST(BeamCollectorIntegrationTest, FrozenNodeGivesBeamUpZeroWhileScrapesStayFast
   // for as long as the node stays frozen (the HttpGet timeout, 2s). 1s leaves room for a loaded
   // CI machine; typical scrapes here take under 15ms.
   EXPECT_LT(slowest, milliseconds(1000));
-  EXPECT_TRUE(e.WaitFor(Up(node), 1, milliseconds(8000))) << e.process().Output();
+  EXPECT_TRUE(e.WaitFor(Up(node), 1, milliseconds(8000))) << e.Output();
 }
 
 // Whether a TCP connection to 127.0.0.1:`port` is established from this machine's side (the
@@ -415,8 +401,8 @@ TEST(BeamCollectorIntegrationTest, NodeFrozenThenThawedIsCountedAsTimeoutsNeverA
   // name the node refuses the newer with status nok only when its own name is the greater (with
   // the tests' usual app_... names it would drop the older one instead, hiding the collision).
   ErlangNode node({}, "phoenix_" + RandomToken(8) + "@127.0.0.1");
-  Exporter e(Config(node.name(), node.cookie_file()));
-  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+  ExporterProcess e(BeamOnly(Config(node.name(), node.cookie_file())));
+  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.Output();
 
   const int dist_port = std::stoi(EvalValue(node, "{port, P, _} = erl_epmd:port_please(\"" +
                                                      node.name().substr(0, node.name().find('@')) + "\", {127,0,0,1}), P."));
@@ -431,33 +417,33 @@ TEST(BeamCollectorIntegrationTest, NodeFrozenThenThawedIsCountedAsTimeoutsNeverA
   node.process().Signal(SIGCONT);
   ASSERT_TRUE(several_timeouts) << e.Metrics();
   ASSERT_TRUE(in_flight) << "no reconnect attempt seen while the node was frozen";
-  ASSERT_TRUE(e.WaitFor(Up(node), 1, milliseconds(10000))) << e.process().Output();
+  ASSERT_TRUE(e.WaitFor(Up(node), 1, milliseconds(10000))) << e.Output();
   std::this_thread::sleep_for(milliseconds(1000));  // a few collections after the thaw
 
   std::string metrics = e.Metrics();
   EXPECT_GE(ConnectErrors(metrics, node, "timeout"), 4) << metrics;
   for (const char* reason : {"cookie_rejected", "connect_refused", "epmd_unreachable", "node_not_registered",
                              "reply_too_large", "bad_reply"}) {
-    EXPECT_EQ(ConnectErrors(metrics, node, reason), 0) << reason << "\n" << metrics << e.process().Output();
+    EXPECT_EQ(ConnectErrors(metrics, node, reason), 0) << reason << "\n" << metrics << e.Output();
   }
-  EXPECT_EQ(e.process().Output().find("reason=cookie_rejected"), std::string::npos) << e.process().Output();
+  EXPECT_EQ(e.Output().find("reason=cookie_rejected"), std::string::npos) << e.Output();
 }
 
 TEST(BeamCollectorIntegrationTest, WrongCookieIsCountedAsCookieRejectedAndNeverLogged) {
   ErlangNode node;
   std::string bad_cookie = "wrong" + RandomToken(12);
-  std::string cookie_file = WriteTemp(bad_cookie + "\n", ".cookie");
-  Exporter e(Config(node.name(), cookie_file));
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  TempDir dir;
+  std::string cookie_file = dir.Write("cookie", bad_cookie + "\n");
+  ExporterProcess e(BeamOnly(Config(node.name(), cookie_file)));
+  ASSERT_TRUE(e.ready()) << e.Output();
   EXPECT_TRUE(WaitUntil([&] { return ConnectErrors(e.Metrics(), node, "cookie_rejected") >= 1; }, milliseconds(5000)))
       << e.Metrics();
   EXPECT_EQ(SampleValue(e.Metrics(), Up(node)), 0);
-  std::string log = e.process().Output();
+  std::string log = e.Output();
   EXPECT_NE(log.find("reason=cookie_rejected"), std::string::npos) << log;
   EXPECT_NE(log.find("the cookies differ"), std::string::npos) << log;
   EXPECT_EQ(log.find(bad_cookie), std::string::npos);
   EXPECT_EQ(log.find(node.cookie()), std::string::npos);
-  unlink(cookie_file.c_str());
 }
 
 // Stopping the shared epmd would break every other test using erl, so the exporter is pointed at
@@ -465,8 +451,8 @@ TEST(BeamCollectorIntegrationTest, WrongCookieIsCountedAsCookieRejectedAndNeverL
 // exporter that is exactly a host without EPMD.
 TEST(BeamCollectorIntegrationTest, NoEpmdIsCountedAsEpmdUnreachable) {
   ErlangNode node;
-  Exporter e(Config(node.name(), node.cookie_file()), {{"ERL_EPMD_PORT", std::to_string(FreeTcpPort())}});
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(BeamOnly(Config(node.name(), node.cookie_file()), {{"ERL_EPMD_PORT", std::to_string(FreeTcpPort())}}));
+  ASSERT_TRUE(e.ready()) << e.Output();
   EXPECT_TRUE(WaitUntil([&] { return ConnectErrors(e.Metrics(), node, "epmd_unreachable") >= 1; }, milliseconds(5000)))
       << e.Metrics();
   EXPECT_EQ(SampleValue(e.Metrics(), Up(node)), 0);
@@ -475,23 +461,23 @@ TEST(BeamCollectorIntegrationTest, NoEpmdIsCountedAsEpmdUnreachable) {
 TEST(BeamCollectorIntegrationTest, UnknownNodeNameIsCountedAsNodeNotRegistered) {
   ErlangNode node;  // makes sure epmd runs
   const std::string missing = "nosuch_" + RandomToken(6) + "@127.0.0.1";
-  Exporter e(Config(missing, node.cookie_file()));
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(BeamOnly(Config(missing, node.cookie_file())));
+  ASSERT_TRUE(e.ready()) << e.Output();
   const std::string series = "beam_exporter_beam_connect_errors_total{node=\"" + missing + "\",reason=\"node_not_registered\"}";
   EXPECT_TRUE(WaitUntil([&] { return SampleValue(e.Metrics(), series) >= 1; }, milliseconds(5000))) << e.Metrics();
   EXPECT_EQ(SampleValue(e.Metrics(), "beam_up{node=\"" + missing + "\"}"), 0);
 }
 
 TEST(BeamCollectorIntegrationTest, WithoutNodeTheExporterStartsAndReportsBeamUpZero) {
-  Exporter e("collectors:\n  beam: {}\n");
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(BeamOnly("collectors:\n  beam: {}\n"));
+  ASSERT_TRUE(e.ready()) << e.Output();
   EXPECT_EQ(SampleValue(e.Metrics(), "beam_up{node=\"\"}"), 0) << e.Metrics();
 }
 
 TEST(BeamCollectorIntegrationTest, WithoutProbeServesBifMetricsAndLoadsNothing) {
   ErlangNode node;
-  Exporter e(Config(node.name(), node.cookie_file(), "    load_probe: false\n"));
-  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+  ExporterProcess e(BeamOnly(Config(node.name(), node.cookie_file(), "    load_probe: false\n")));
+  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.Output();
   std::string m = e.Metrics();
   EXPECT_GT(SampleValue(m, "erlang_vm_processes{node=\"" + node.name() + "\"}"), 10);
   EXPECT_GT(SampleValue(m, "erlang_vm_memory_total_bytes{node=\"" + node.name() + "\"}"), 0);
@@ -504,8 +490,8 @@ TEST(BeamCollectorIntegrationTest, SchedulerWallTimeIsHeldWhileConnectedAndRelea
   ErlangNode node;
   EXPECT_EQ(EvalValue(node, "erlang:statistics(scheduler_wall_time)."), "undefined");
   {
-    Exporter e(Config(node.name(), node.cookie_file()));
-    ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+    ExporterProcess e(BeamOnly(Config(node.name(), node.cookie_file())));
+    ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.Output();
     EXPECT_NE(EvalValue(node, "erlang:statistics(scheduler_wall_time)."), "undefined");
     EXPECT_EQ(e.process().Stop(), 0);
   }
@@ -516,8 +502,8 @@ TEST(BeamCollectorIntegrationTest, SchedulerWallTimeIsHeldWhileConnectedAndRelea
 TEST(BeamCollectorIntegrationTest, SchedulerWallTimeIsReleasedWhenTheExporterDies) {
   ErlangNode node;
   {
-    Exporter e(Config(node.name(), node.cookie_file()));
-    ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+    ExporterProcess e(BeamOnly(Config(node.name(), node.cookie_file())));
+    ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.Output();
     EXPECT_NE(EvalValue(node, "erlang:statistics(scheduler_wall_time)."), "undefined");
     e.process().Signal(SIGKILL);  // no clean disconnect: the holder sees nodedown
   }
@@ -534,17 +520,17 @@ TEST(BeamCollectorIntegrationTest, ProbeOfAnotherVersionIsReplaced) {
                       "{ok, M, Bin} = compile:forms(Forms), {module, M} = code:load_binary(M, \"old.erl\", Bin),"
                       "binary_to_list(beam_exporter_probe:vsn())."),
             "\"old\"");
-  Exporter e(Config(node.name(), node.cookie_file()));
-  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+  ExporterProcess e(BeamOnly(Config(node.name(), node.cookie_file())));
+  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.Output();
   std::string vsn = EvalValue(node, "binary_to_list(beam_exporter_probe:vsn()).");
   EXPECT_EQ(vsn.size(), 2u + 32u) << vsn;  // the 32 hex digits of the new version, quoted
-  EXPECT_NE(e.process().Output().find("loaded the probe module"), std::string::npos);
+  EXPECT_NE(e.Output().find("loaded the probe module"), std::string::npos);
 }
 
 TEST(BeamCollectorIntegrationTest, LegacyNamesSwitch) {
   ErlangNode node;
-  Exporter e(Config(node.name(), node.cookie_file(), "    metric_names: legacy\n"));
-  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.process().Output();
+  ExporterProcess e(BeamOnly(Config(node.name(), node.cookie_file(), "    metric_names: legacy\n")));
+  ASSERT_TRUE(e.WaitFor(Up(node), 1)) << e.Output();
   std::string m = e.Metrics();
   const std::string n = "{node=\"" + node.name() + "\"";
   EXPECT_GT(SampleValue(m, "erlang_vm_process_count" + n + "}"), 10);

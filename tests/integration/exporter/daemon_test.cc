@@ -1,6 +1,5 @@
 // The real beam_exporter binary on a loopback port: flags, endpoints, reload, shutdown, auth, TLS.
 #include <arpa/inet.h>
-#include <crypt.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <gtest/gtest.h>
@@ -10,41 +9,31 @@
 #include <cmath>
 #include <fstream>
 
+#include "tests/support/bcrypt.h"
 #include "tests/support/exporter_process.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
 #include "tests/support/prometheus_server.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
 
 namespace beam_exporter::testing {
 namespace {
 
 using std::chrono::milliseconds;
 
-std::string WriteTemp(const std::string& text, const std::string& suffix = ".yml") {
-  std::string path = "/tmp/daemon_test_" + std::to_string(getpid()) + "_" + std::to_string(rand()) + suffix;
-  std::ofstream(path) << text;
-  return path;
+using Start = ExporterProcess::Start;
+
+// The exporter with no collector, so only the daemon's own endpoints and metrics are there.
+ExporterProcess::Options DaemonOnly(std::vector<std::string> args = {}, std::string config_yaml = "",
+                                    Start start = Start::kReady) {
+  args.insert(args.begin(), {"--no-collector.beam", "--no-collector.telemetry"});
+  return {.config_yaml = std::move(config_yaml), .args = std::move(args), .start = start};
 }
 
-// A running exporter with no BEAM node and no telemetry listener: just the daemon.
-// The exporter with no collector, so only the daemon's own endpoints and metrics are there.
-// `plain_http`: wait for readiness over plain HTTP (false when the port speaks TLS).
-class Exporter : public ExporterProcess {
- public:
-  explicit Exporter(std::vector<std::string> extra = {}, bool plain_http = true)
-      : ExporterProcess({WithCollectorsOff(std::move(extra)), {}, "", plain_http}) {}
-
- private:
-  static std::vector<std::string> WithCollectorsOff(std::vector<std::string> extra) {
-    extra.insert(extra.begin(), {"--no-collector.beam", "--no-collector.telemetry"});
-    return extra;
-  }
-};
-
 TEST(DaemonTest, ServesBuildInfoAndProcessMetrics) {
-  Exporter e;
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(DaemonOnly());
+  ASSERT_TRUE(e.ready()) << e.Output();
   HttpResponse r = HttpGet(e.port(), "/metrics");
   ASSERT_EQ(r.status, 200);
   EXPECT_NE(r.headers["content-type"].find("text/plain"), std::string::npos);
@@ -59,16 +48,16 @@ TEST(DaemonTest, ServesBuildInfoAndProcessMetrics) {
 }
 
 TEST(DaemonTest, MetricsPassPromtoolLint) {
-  Exporter e;
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(DaemonOnly());
+  ASSERT_TRUE(e.ready()) << e.Output();
   CommandResult r = PromtoolCheckMetrics(e.Metrics());
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output, "");
 }
 
 TEST(DaemonTest, LandingHealthReadyAndNotFound) {
-  Exporter e({"--web.telemetry-path=/prom"});
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(DaemonOnly({"--web.telemetry-path=/prom"}));
+  ASSERT_TRUE(e.ready()) << e.Output();
   HttpResponse landing = HttpGet(e.port(), "/");
   EXPECT_EQ(landing.status, 200);
   EXPECT_NE(landing.body.find("href=\"/prom\""), std::string::npos) << landing.body;
@@ -87,11 +76,12 @@ TEST(DaemonTest, HelpVersionAndConfigCheck) {
   EXPECT_EQ(version.status, 0);
   EXPECT_EQ(version.output.rfind("beam_exporter, version 0.1.0", 0), 0u) << version.output;
 
-  std::string good = WriteTemp("web:\n  telemetry_path: /metrics\n");
+  TempDir dir;
+  std::string good = dir.Write("good.yml", "web:\n  telemetry_path: /metrics\n");
   CommandResult ok = RunCommand({kExporterBinary, "--config.file=" + good, "--config.check"}, milliseconds(10000));
   EXPECT_EQ(ok.status, 0) << ok.output;
 
-  std::string typo = WriteTemp("web:\n  telemetry_path: /metrics\n  listen_adress: ':1'\n");
+  std::string typo = dir.Write("typo.yml", "web:\n  telemetry_path: /metrics\n  listen_adress: ':1'\n");
   CommandResult bad = RunCommand({kExporterBinary, "--config.file=" + typo, "--config.check"}, milliseconds(10000));
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.output.find(typo + ":3:3: unknown key web.listen_adress"), std::string::npos) << bad.output;
@@ -99,24 +89,19 @@ TEST(DaemonTest, HelpVersionAndConfigCheck) {
   CommandResult unknown_flag = RunCommand({kExporterBinary, "--web.listen-adress=:1"}, milliseconds(10000));
   EXPECT_EQ(unknown_flag.status, 2);
   EXPECT_NE(unknown_flag.output.find("unknown flag --web.listen-adress"), std::string::npos);
-  unlink(good.c_str());
-  unlink(typo.c_str());
 }
 
 TEST(DaemonTest, BadConfigAtStartExitsNonZero) {
-  std::string bad = WriteTemp("log:\n  level: loud\n");
-  CommandResult r = RunCommand({kExporterBinary, "--config.file=" + bad, "--web.listen-address=127.0.0.1:0"},
-                               milliseconds(10000));
-  EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.output.find("key log.level: expected debug, info, warn or error, got 'loud'"), std::string::npos)
-      << r.output;
-  unlink(bad.c_str());
+  ExporterProcess e(DaemonOnly({}, "log:\n  level: loud\n", Start::kRefusal));
+  EXPECT_EQ(e.exit_status(), 1) << e.Output();
+  EXPECT_NE(e.Output().find("key log.level: expected debug, info, warn or error, got 'loud'"), std::string::npos)
+      << e.Output();
 }
 
 TEST(DaemonTest, SighupWithBrokenConfigKeepsTheOldOne) {
-  std::string path = WriteTemp("log:\n  level: info\n");
-  Exporter e({"--config.file=" + path});
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(DaemonOnly({}, "log:\n  level: info\n"));
+  const std::string& path = e.config_path();
+  ASSERT_TRUE(e.ready()) << e.Output();
 
   std::ofstream(path) << "log:\n  level: info\n  bogus: 1\n";
   e.process().Signal(SIGHUP);
@@ -126,7 +111,7 @@ TEST(DaemonTest, SighupWithBrokenConfigKeepsTheOldOne) {
   std::string metrics = e.Metrics();
   EXPECT_EQ(SampleValue(metrics, "beam_exporter_config_reloads_total{result=\"failure\"}"), 1);
   EXPECT_EQ(HttpGet(e.port(), "/-/ready").status, 200);
-  EXPECT_NE(e.process().Output().find("unknown key log.bogus"), std::string::npos) << e.process().Output();
+  EXPECT_NE(e.Output().find("unknown key log.bogus"), std::string::npos) << e.Output();
 
   // A fixed file is taken by POST /-/reload.
   std::ofstream(path) << "log:\n  level: debug\n";
@@ -141,7 +126,6 @@ TEST(DaemonTest, SighupWithBrokenConfigKeepsTheOldOne) {
   HttpResponse rejected = HttpRequest(e.port(), "POST", "/-/reload");
   EXPECT_EQ(rejected.status, 500);
   EXPECT_NE(rejected.body.find("invalid YAML"), std::string::npos) << rejected.body;
-  unlink(path.c_str());
 }
 
 TEST(DaemonTest, ReloadThatCannotStartRollsBack) {
@@ -156,14 +140,12 @@ TEST(DaemonTest, ReloadThatCannotStartRollsBack) {
   getsockname(busy, reinterpret_cast<sockaddr*>(&addr), &len);
   const int udp_busy = ntohs(addr.sin_port);
 
-  std::string path = WriteTemp("collectors:\n  beam: {enabled: false}\n  telemetry:\n    listen_udp: 127.0.0.1:" +
-                               std::to_string(udp_old) + "\n");
-  const int port = FreeTcpPort();
-  Subprocess exporter({kExporterBinary, "--config.file=" + path, "--web.listen-address=127.0.0.1:" + std::to_string(port)});
-  ASSERT_TRUE(WaitUntil([&] { return HttpGet(port, "/-/ready", milliseconds(500)).status == 200; }, milliseconds(10000)))
-      << exporter.Output();
+  ExporterProcess exporter({.config_yaml = "collectors:\n  beam: {enabled: false}\n  telemetry:\n    listen_udp: 127.0.0.1:" +
+                                           std::to_string(udp_old) + "\n"});
+  ASSERT_TRUE(exporter.ready()) << exporter.Output();
+  const int port = exporter.port();
 
-  std::ofstream(path) << "collectors:\n  beam: {enabled: false}\n  telemetry:\n    listen_udp: 127.0.0.1:"
+  std::ofstream(exporter.config_path()) << "collectors:\n  beam: {enabled: false}\n  telemetry:\n    listen_udp: 127.0.0.1:"
                       << udp_busy << "\n";
   HttpResponse reload = HttpRequest(port, "POST", "/-/reload");
   EXPECT_EQ(reload.status, 500) << reload.body;
@@ -179,12 +161,11 @@ TEST(DaemonTest, ReloadThatCannotStartRollsBack) {
   EXPECT_EQ(SampleValue(metrics, "beam_exporter_config_last_reload_successful"), 0);
   EXPECT_EQ(SampleValue(metrics, "beam_exporter_collector_success{collector=\"telemetry\"}"), 1);
   close(busy);
-  unlink(path.c_str());
 }
 
 TEST(DaemonTest, SigtermStopsCleanly) {
-  Exporter e;
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(DaemonOnly());
+  ASSERT_TRUE(e.ready()) << e.Output();
   auto start = std::chrono::steady_clock::now();
   e.process().Signal(SIGTERM);
   // The requirement: a clean exit within one second of SIGTERM.
@@ -193,29 +174,23 @@ TEST(DaemonTest, SigtermStopsCleanly) {
   ASSERT_TRUE(status.has_value()) << "did not exit within 1 s";
   EXPECT_EQ(*status, 0);
   std::cout << "[ measured ] SIGTERM to exit: " << took.count() << " ms\n";
-  EXPECT_NE(e.process().Output().find("msg=\"shutting down\" signal=SIGTERM"), std::string::npos);
+  EXPECT_NE(e.Output().find("msg=\"shutting down\" signal=SIGTERM"), std::string::npos);
 }
 
 TEST(DaemonTest, JsonLogFormat) {
-  Exporter e({"--log.format=json"});
-  ASSERT_TRUE(e.ready()) << e.process().Output();
-  std::string out = e.process().Output();
+  ExporterProcess e(DaemonOnly({"--log.format=json"}));
+  ASSERT_TRUE(e.ready()) << e.Output();
+  std::string out = e.Output();
   EXPECT_NE(out.find("{\"ts\":\""), std::string::npos) << out;
   EXPECT_NE(out.find("\"msg\":\"listening\""), std::string::npos) << out;
 }
 
-std::string Bcrypt(const std::string& password) {
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  crypt_gensalt_rn("$2y$", 4, nullptr, 0, salt, sizeof salt);
-  crypt_data data{};
-  return crypt_r(password.c_str(), salt, &data);
-}
-
 TEST(DaemonTest, BasicAuthFromWebConfig) {
-  std::string web = WriteTemp("basic_auth_users:\n  prom: " + Bcrypt("scrape-me") + "\n");
-  Exporter e({"--web.config.file=" + web});
+  TempDir dir;
+  std::string web = dir.Write("web.yml", "basic_auth_users:\n  prom: " + BcryptHash("scrape-me") + "\n");
+  ExporterProcess e(DaemonOnly({"--web.config.file=" + web}));
   // Probes stay open for kubelet, which sends no credentials.
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ASSERT_TRUE(e.ready()) << e.Output();
   EXPECT_EQ(HttpGet(e.port(), "/-/healthy").status, 200);
   HttpResponse denied = HttpGet(e.port(), "/metrics");
   EXPECT_EQ(denied.status, 401);
@@ -228,28 +203,27 @@ TEST(DaemonTest, BasicAuthFromWebConfig) {
   HttpResponse wrong = HttpRequest(e.port(), "GET", "/metrics", milliseconds(5000),
                                    {{"Authorization", "Basic cHJvbTp3cm9uZw=="}});
   EXPECT_EQ(wrong.status, 401);
-  unlink(web.c_str());
 }
 
 TEST(DaemonTest, TlsFromWebConfig) {
-  const std::string dir = "/tmp/daemon_test_tls_" + std::to_string(getpid());
-  CommandResult gen = RunCommand({"sh", "-c", "mkdir -p " + dir + " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+  TempDir tmp;
+  const std::string dir = tmp.path().string();
+  CommandResult gen = RunCommand({"sh", "-c", "openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
                                   "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " + dir +
                                   "/key.pem -out " + dir + "/cert.pem"},
                                  milliseconds(30000));
   ASSERT_EQ(gen.status, 0) << gen.output;
-  std::string web = WriteTemp("tls_server_config:\n  cert_file: " + dir + "/cert.pem\n  key_file: " + dir + "/key.pem\n");
-  Exporter e({"--web.config.file=" + web}, /*plain_http=*/false);
+  std::string web = tmp.Write("web.yml", "tls_server_config:\n  cert_file: " + dir + "/cert.pem\n  key_file: " + dir + "/key.pem\n");
+  ExporterProcess e(DaemonOnly({"--web.config.file=" + web}, "", Start::kNoWait));
   const std::string url = "https://127.0.0.1:" + std::to_string(e.port()) + "/metrics";
   CommandResult curl;
   ASSERT_TRUE(WaitUntil([&] {
     curl = RunCommand({"curl", "-sS", "--max-time", "5", "--cacert", dir + "/cert.pem", url}, milliseconds(10000));
     return curl.status == 0;
-  }, milliseconds(10000))) << curl.output << e.process().Output();
+  }, milliseconds(10000))) << curl.output << e.Output();
   EXPECT_NE(curl.output.find("beam_exporter_build_info"), std::string::npos);
   // Plain HTTP on the TLS port gets no metrics.
   EXPECT_NE(HttpGet(e.port(), "/metrics", milliseconds(2000)).status, 200);
-  RunCommand({"rm", "-rf", dir, web}, milliseconds(5000));
 }
 
 }  // namespace

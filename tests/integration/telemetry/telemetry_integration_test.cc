@@ -12,8 +12,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-
-
 #include <sstream>
 
 #include "tests/support/exporter_process.h"
@@ -22,18 +20,13 @@
 #include "tests/support/paths.h"
 #include "tests/support/prometheus_server.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
 
 namespace beam_exporter::testing {
 namespace {
 
 using std::chrono::milliseconds;
 namespace fs = std::filesystem;
-
-fs::path TempDir() {
-  fs::path dir = fs::temp_directory_path() / ("telemetry_it_" + std::to_string(getpid()) + "_" + std::to_string(rand()));
-  fs::create_directories(dir);
-  return dir;
-}
 
 std::string Presets() {
   std::string out = "[";
@@ -44,73 +37,54 @@ std::string Presets() {
   return out + "]";
 }
 
-// Runs the exporter (telemetry only, on free ports) with `config`, which it must refuse: it has to
-// exit non-zero within 10 s. Returns what it printed.
-std::string RefusedStartOutput(const fs::path& config) {
-  Subprocess p({kExporterBinary, "--config.file=" + config.string(),
-                "--web.listen-address=127.0.0.1:" + std::to_string(FreeTcpPort()), "--no-collector.beam",
-                "--telemetry.listen-udp=127.0.0.1:" + std::to_string(FreeUdpPort())});
-  std::optional<int> status = p.Wait(milliseconds(10000));
-  EXPECT_TRUE(status.has_value()) << "the exporter kept running";
-  if (status.has_value()) {
-    EXPECT_NE(*status, 0);
-  }
-  return p.Output();
+using Start = ExporterProcess::Start;
+
+// The exporter with only the telemetry collector (the bundled presets, then `telemetry_yaml`),
+// receiving on a free UDP port.
+ExporterProcess::Options TelemetryOnly(const std::string& telemetry_yaml = "", std::vector<std::string> extra = {},
+                                       Start start = Start::kReady) {
+  extra.insert(extra.begin(), "--no-collector.beam");
+  return {.config_yaml = "collectors:\n  telemetry:\n    mapping_files: " + Presets() + "\n" + telemetry_yaml,
+          .args = std::move(extra),
+          .telemetry_udp = true,
+          .start = start};
 }
 
-// A directory (for the config and the log) that lives as long as the exporter using it.
-struct WorkDir {
-  WorkDir() : dir(TempDir()) {}
-  ~WorkDir() { fs::remove_all(dir); }
-  fs::path dir;
-};
+// Waits until the exporter has counted `packets` datagrams, then returns /metrics.
+std::string MetricsAfterPackets(ExporterProcess& e, double packets) {
+  std::string body;
+  WaitUntil([&] {
+    body = e.Metrics();
+    return SampleValue(body, "beam_exporter_telemetry_packets_total") >= packets;
+  }, milliseconds(5000));
+  return body;
+}
 
-// A running exporter with only the telemetry collector, its UDP listener on a free port.
-class TelemetryExporter : private WorkDir, public ExporterProcess {
- public:
-  explicit TelemetryExporter(const std::string& telemetry_yaml = "", std::vector<std::string> extra = {})
-      : TelemetryExporter(telemetry_yaml, std::move(extra), FreeUdpPort()) {}
-
-  int udp_port() const { return udp_port_; }
-  const fs::path& dir() const { return WorkDir::dir; }
-  void Send(const std::string& datagram) { SendUdp(udp_port_, datagram); }
-  // Waits until the exporter has counted `packets` datagrams, then returns /metrics.
-  std::string MetricsAfterPackets(double packets) {
-    std::string body;
-    WaitUntil([&] {
-      body = Metrics();
-      return SampleValue(body, "beam_exporter_telemetry_packets_total") >= packets;
-    }, milliseconds(5000));
-    return body;
+// Runs the exporter (telemetry only, on free ports) with `config_yaml` and `files` in its work
+// directory, which it must refuse: it has to exit non-zero within 10 s. Returns what it printed.
+std::string RefusedStartOutput(const std::string& config_yaml, std::map<std::string, std::string> files = {}) {
+  ExporterProcess e({.config_yaml = config_yaml,
+                     .files = std::move(files),
+                     .args = {"--no-collector.beam"},
+                     .telemetry_udp = true,
+                     .start = Start::kRefusal});
+  EXPECT_TRUE(e.exit_status().has_value()) << "the exporter kept running";
+  if (e.exit_status().has_value()) {
+    EXPECT_NE(*e.exit_status(), 0);
   }
-
- private:
-  TelemetryExporter(const std::string& telemetry_yaml, std::vector<std::string> extra, int udp_port)
-      : ExporterProcess(Options(telemetry_yaml, std::move(extra), udp_port, WorkDir::dir)), udp_port_(udp_port) {}
-
-  static ExporterProcess::Options Options(const std::string& telemetry_yaml, std::vector<std::string> extra,
-                                          int udp_port, const fs::path& dir) {
-    fs::path config = dir / "beam_exporter.yml";
-    std::ofstream(config) << "collectors:\n  telemetry:\n    mapping_files: " << Presets() << "\n" << telemetry_yaml;
-    std::vector<std::string> args = {"--config.file=" + config.string(), "--no-collector.beam",
-                                     "--telemetry.listen-udp=127.0.0.1:" + std::to_string(udp_port)};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return {args, {}, (dir / "exporter.log").string(), true};
-  }
-
-  int udp_port_;
-};
+  return e.Output();
+}
 
 TEST(TelemetryIntegrationTest, DatadogFormatterLinesBecomeMetrics) {
-  TelemetryExporter e;
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(TelemetryOnly());
+  ASSERT_TRUE(e.ready()) << e.Output();
   // As telemetry_metrics_statsd's :datadog formatter packs one event's metrics ("\n"-joined).
   e.Send("phoenix.router_dispatch.stop.duration:12.5|h|#method:GET,route:/users/:id,status:200\n"
          "phoenix.endpoint.stop.duration:20|h|#method:GET,status:200");
   e.Send("phoenix.router_dispatch.stop.duration:1500|h|#method:GET,route:/users/:id,status:200");
   e.Send("phoenix.socket_connected.count:1|c|#transport:websocket,result:ok");
   e.Send("my_app.cache.hits:3|c|#cache:users\nvm.memory.total:1024|g\nmy_app.payload:-21|c");
-  std::string m = e.MetricsAfterPackets(4);
+  std::string m = MetricsAfterPackets(e, 4);
   const std::string series = "{method=\"GET\",route=\"/users/:id\",status=\"200\"}";
   EXPECT_EQ(SampleValue(m, "phoenix_http_request_duration_seconds_count" + series), 2) << m;
   EXPECT_DOUBLE_EQ(SampleValue(m, "phoenix_http_request_duration_seconds_sum" + series), 1.5125);
@@ -126,11 +100,11 @@ TEST(TelemetryIntegrationTest, DatadogFormatterLinesBecomeMetrics) {
 }
 
 TEST(TelemetryIntegrationTest, StandardFormatterLinesRecoverLabels) {
-  TelemetryExporter e;
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(TelemetryOnly());
+  ASSERT_TRUE(e.ready()) << e.Output();
   e.Send("phoenix.endpoint.stop.duration.GET.200:12|ms\nhttp.request.payload_size:+121|g");
   e.Send("phoenix.router_dispatch.stop.duration./users:7|ms\nhttp.request.payload_size:+121|g");
-  std::string m = e.MetricsAfterPackets(2);
+  std::string m = MetricsAfterPackets(e, 2);
   EXPECT_DOUBLE_EQ(SampleValue(m, "phoenix_endpoint_request_duration_seconds_sum{method=\"GET\",status=\"200\"}"), 0.012)
       << m;
   EXPECT_DOUBLE_EQ(
@@ -141,18 +115,18 @@ TEST(TelemetryIntegrationTest, StandardFormatterLinesRecoverLabels) {
 // sum("phoenix.socket_drain.count") of the stock MyAppWeb.Telemetry: :datadog sends a counter,
 // :standard a relative gauge; both add to one counter.
 TEST(TelemetryIntegrationTest, SocketDrainSumsFromBothFormattersAddUp) {
-  TelemetryExporter e;
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(TelemetryOnly());
+  ASSERT_TRUE(e.ready()) << e.Output();
   e.Send("phoenix.socket_drain.count:+3|g");
   e.Send("phoenix.socket_drain.count:2|c");
-  std::string m = e.MetricsAfterPackets(2);
+  std::string m = MetricsAfterPackets(e, 2);
   EXPECT_EQ(SampleValue(m, "phoenix_socket_drained_total"), 5) << m;
   EXPECT_NE(m.find("# TYPE phoenix_socket_drained_total counter"), std::string::npos);
 }
 
 TEST(TelemetryIntegrationTest, NativeDatagramFromRealErl) {
-  TelemetryExporter e;
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(TelemetryOnly());
+  ASSERT_TRUE(e.ready()) << e.Output();
   std::string expr =
       "T = {'app@127.0.0.1', ["
       "{[phoenix, router_dispatch, stop], #{duration => 0.25}, #{method => <<\"POST\">>, route => <<\"/orders\">>, "
@@ -166,7 +140,7 @@ TEST(TelemetryIntegrationTest, NativeDatagramFromRealErl) {
       "halt().";
   CommandResult r = RunCommand({"erl", "-noshell", "-eval", expr}, milliseconds(20000));
   ASSERT_EQ(r.status, 0) << r.output;
-  std::string m = e.MetricsAfterPackets(1);
+  std::string m = MetricsAfterPackets(e, 1);
   EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_native_events_total"), 4) << m;
   EXPECT_DOUBLE_EQ(
       SampleValue(m, "phoenix_http_request_duration_seconds_sum{method=\"POST\",route=\"/orders\",status=\"201\"}"), 0.25);
@@ -178,8 +152,8 @@ TEST(TelemetryIntegrationTest, NativeDatagramFromRealErl) {
 }
 
 TEST(TelemetryIntegrationTest, MalformedInputIsCountedAndNeverCrashes) {
-  TelemetryExporter e;
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(TelemetryOnly());
+  ASSERT_TRUE(e.ready()) << e.Output();
   e.Send("garbage");
   e.Send("a:1|s\nb:x|c\nc:1|zz");
   e.Send(std::string("BXT9") + "whatever");  // BXT1 and BXT2 are known versions
@@ -187,7 +161,7 @@ TEST(TelemetryIntegrationTest, MalformedInputIsCountedAndNeverCrashes) {
   e.Send(std::string("\0\0\xff\xfe:1|c", 8));
   e.Send(std::string(60000, ':'));
   e.Send("ok.after.junk:1|c");
-  std::string m = e.MetricsAfterPackets(7);
+  std::string m = MetricsAfterPackets(e, 7);
   EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_line_errors_total{reason=\"malformed_line\"}"), 3) << m;
   EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_line_errors_total{reason=\"set_not_supported\"}"), 1);
   EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_line_errors_total{reason=\"malformed_value\"}"), 1);
@@ -196,18 +170,18 @@ TEST(TelemetryIntegrationTest, MalformedInputIsCountedAndNeverCrashes) {
   EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_packets_dropped_total{reason=\"malformed_etf\"}"), 1);
   EXPECT_EQ(SampleValue(m, "ok_after_junk_total"), 1);
   EXPECT_TRUE(e.process().Running());
-  EXPECT_NE(e.process().Output().find("bad telemetry line"), std::string::npos);
+  EXPECT_NE(e.Output().find("bad telemetry line"), std::string::npos);
 }
 
 TEST(TelemetryIntegrationTest, ClashAndSeriesLimitKeepMetricsValid) {
-  TelemetryExporter e("    series_limit_per_metric: 2\n");
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(TelemetryOnly("    series_limit_per_metric: 2\n"));
+  ASSERT_TRUE(e.ready()) << e.Output();
   // x becomes a gauge, then x as a histogram clashes; lat_count would collide with the
   // histogram lat's own _count series; a name in the reserved prefix is refused; a long name (there
   // is no length limit since regex rules match in linear time) is served.
   e.Send("x:1|g\nx:1|h\nlat:1|h\nlat_count:5|g\nbeam_exporter.up:1|g\n" + std::string(1100, 'n') + ":1|g");
   e.Send("many:1|c|#k:a\nmany:1|c|#k:b\nmany:1|c|#k:c");
-  std::string m = e.MetricsAfterPackets(2);
+  std::string m = MetricsAfterPackets(e, 2);
   EXPECT_EQ(SampleValue(m, "x"), 1) << m;
   EXPECT_EQ(SampleValue(m, "lat_count"), 1);
   EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_series_dropped_total{metric=\"x\",reason=\"type_clash\"}"), 1);
@@ -221,8 +195,8 @@ TEST(TelemetryIntegrationTest, ClashAndSeriesLimitKeepMetricsValid) {
 }
 
 TEST(TelemetryIntegrationTest, EverythingPassesPromtool) {
-  TelemetryExporter e;
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(TelemetryOnly());
+  ASSERT_TRUE(e.ready()) << e.Output();
   e.Send("phoenix.router_dispatch.stop.duration:12.5|h|#method:GET,route:/a,status:200\n"
          "phoenix.live_view.mount.stop.duration:3|h|#view:ShopWeb.CartLive\n"
          "oban.job.stop.duration:120|h|#queue:default,worker:Mailer,state:success\n"
@@ -230,7 +204,7 @@ TEST(TelemetryIntegrationTest, EverythingPassesPromtool) {
          "beam_exporter.logger.supervisor_restart.count:1|c|#supervisor:Shop.Sup,child:Shop.Cache\n"
          "weird-name.with spaces:1|g|#a b:c\n"
          "garbage\n");
-  std::string m = e.MetricsAfterPackets(1);
+  std::string m = MetricsAfterPackets(e, 1);
   EXPECT_DOUBLE_EQ(SampleValue(m, "oban_job_duration_seconds_sum{queue=\"default\",state=\"success\",worker=\"Mailer\"}"),
                    0.12)
       << m;
@@ -244,7 +218,7 @@ TEST(TelemetryIntegrationTest, EverythingPassesPromtool) {
 // ports spread over both shards, which share the series' quantile window); a second summary
 // with a 1 s window goes quiet, and its quantiles become NaN, which promtool accepts.
 TEST(TelemetryIntegrationTest, SummaryMappingServesQuantilesAndPassesPromtool) {
-  TelemetryExporter e("    readers: 2\n"
+  ExporterProcess e(TelemetryOnly("    readers: 2\n"
                       "    default_summary_options: {max_age: 1s, age_buckets: 1}\n"
                       "    mappings:\n"
                       "      - match: shop.checkout.duration\n"
@@ -256,8 +230,8 @@ TEST(TelemetryIntegrationTest, SummaryMappingServesQuantilesAndPassesPromtool) {
                       "          max_age: 10m\n"
                       "      - match: shop.idle.duration\n"
                       "        name: shop_idle_duration_seconds\n"
-                      "        type: summary\n");
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+                      "        type: summary\n"));
+  ASSERT_TRUE(e.ready()) << e.Output();
   // 1..200 ms, in a shuffled order, 20 lines per datagram.
   for (int d = 0; d < 10; ++d) {
     std::string datagram;
@@ -268,7 +242,7 @@ TEST(TelemetryIntegrationTest, SummaryMappingServesQuantilesAndPassesPromtool) {
     e.Send(datagram);
   }
   e.Send("shop.idle.duration:0.25|h");
-  std::string m = e.MetricsAfterPackets(11);
+  std::string m = MetricsAfterPackets(e, 11);
   EXPECT_EQ(SampleValue(m, "shop_checkout_duration_seconds_count{region=\"eu\"}"), 200) << m;
   EXPECT_NEAR(SampleValue(m, "shop_checkout_duration_seconds_sum{region=\"eu\"}"), 20.1, 1e-9);
   // Within the configured rank error (0.01 and 0.001 of 200 observations, 1 ms apart).
@@ -292,25 +266,22 @@ TEST(TelemetryIntegrationTest, SummaryMappingServesQuantilesAndPassesPromtool) {
 }
 
 TEST(TelemetryIntegrationTest, BadSummaryOptionIsAStartupErrorWithFileAndLine) {
-  fs::path dir = TempDir();
-  std::ofstream(dir / "bad.yml") << "collectors:\n  telemetry:\n    mappings:\n"
-                                    "      - match: shop.checkout.duration\n"
-                                    "        name: shop_checkout_duration_seconds\n"
-                                    "        type: summary\n"
-                                    "        summary_options:\n"
-                                    "          quantiles: [{quantile: 0.5, error: 0.01}, {quantile: 1, error: 0.01}]\n";
-  std::string output = RefusedStartOutput(dir / "bad.yml");
-  EXPECT_NE(output.find("bad.yml:8:"), std::string::npos) << output;
+  std::string output = RefusedStartOutput("collectors:\n  telemetry:\n    mappings:\n"
+                                          "      - match: shop.checkout.duration\n"
+                                          "        name: shop_checkout_duration_seconds\n"
+                                          "        type: summary\n"
+                                          "        summary_options:\n"
+                                          "          quantiles: [{quantile: 0.5, error: 0.01}, {quantile: 1, error: 0.01}]\n");
+  EXPECT_NE(output.find("beam_exporter.yml:8:"), std::string::npos) << output;
   EXPECT_NE(output.find("quantile must be between 0 and 1"), std::string::npos) << output;
-  fs::remove_all(dir);
 }
 
 TEST(TelemetryIntegrationTest, TcpAndUnixDatagramInputs) {
-  fs::path dir = TempDir();
+  TempDir dir;
   int tcp_port = FreeTcpPort();
-  std::string sock = (dir / "statsd.sock").string();
-  TelemetryExporter e("    listen_tcp: 127.0.0.1:" + std::to_string(tcp_port) + "\n    listen_unixgram: " + sock + "\n");
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  std::string sock = dir.File("statsd.sock");
+  ExporterProcess e(TelemetryOnly("    listen_tcp: 127.0.0.1:" + std::to_string(tcp_port) + "\n    listen_unixgram: " + sock + "\n"));
+  ASSERT_TRUE(e.ready()) << e.Output();
   {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
@@ -351,27 +322,26 @@ TEST(TelemetryIntegrationTest, TcpAndUnixDatagramInputs) {
   }, milliseconds(5000));
   EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_packets_dropped_total{reason=\"too_large\"}"), 1) << m;
   EXPECT_TRUE(std::isnan(SampleValue(m, "unix_big_total")));
-  fs::remove_all(dir);
 }
 
 TEST(TelemetryIntegrationTest, SeveralReadersShareThePortAndMerge) {
-  TelemetryExporter e("    readers: 3\n");
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(TelemetryOnly("    readers: 3\n"));
+  ASSERT_TRUE(e.ready()) << e.Output();
   // Different source ports, so the kernel may hand the datagrams to different readers.
   for (int i = 0; i < 30; ++i) e.Send("multi.hits:1|c\nmulti.level:" + std::to_string(i) + "|g");
-  std::string m = e.MetricsAfterPackets(30);
+  std::string m = MetricsAfterPackets(e, 30);
   EXPECT_EQ(SampleValue(m, "multi_hits_total"), 30) << m;
   EXPECT_EQ(SampleValue(m, "beam_exporter_telemetry_packets_total"), 30);
   EXPECT_FALSE(std::isnan(SampleValue(m, "multi_level")));
 }
 
 TEST(TelemetryIntegrationTest, DialectsBucketsAndInlineRulesFromConfig) {
-  TelemetryExporter e("    dialects: {influxdb: false}\n    default_buckets: [1, 2]\n"
+  ExporterProcess e(TelemetryOnly("    dialects: {influxdb: false}\n    default_buckets: [1, 2]\n"
                       "    mappings:\n      - match: phoenix.endpoint.stop.duration\n        name: my_endpoint_seconds\n"
-                      "        labels: {}\n");
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+                      "        labels: {}\n"));
+  ASSERT_TRUE(e.ready()) << e.Output();
   e.Send("foo,k=v:1|c\nlat:1.5|h\nphoenix.endpoint.stop.duration:0.5|h|#method:GET");
-  std::string m = e.MetricsAfterPackets(1);
+  std::string m = MetricsAfterPackets(e, 1);
   EXPECT_EQ(SampleValue(m, "foo_k_v_total"), 1) << m;  // InfluxDB tags off: part of the name
   EXPECT_EQ(SampleValue(m, "lat_bucket{le=\"1\"}"), 0);
   EXPECT_EQ(SampleValue(m, "lat_bucket{le=\"2\"}"), 1);
@@ -388,65 +358,48 @@ TEST(TelemetryIntegrationTest, BusyUdpPortIsAStartupError) {
   a.sin_port = htons(static_cast<uint16_t>(port));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  Subprocess p({kExporterBinary, "--web.listen-address=127.0.0.1:" + std::to_string(FreeTcpPort()), "--no-collector.beam",
-                "--telemetry.listen-udp=127.0.0.1:" + std::to_string(port)});
-  std::optional<int> status = p.Wait(milliseconds(10000));
+  ExporterProcess e({.args = {"--no-collector.beam", "--telemetry.listen-udp=127.0.0.1:" + std::to_string(port)},
+                     .start = Start::kRefusal});
   close(fd);
-  ASSERT_TRUE(status.has_value()) << "exporter kept running with its UDP port taken";
-  EXPECT_NE(*status, 0);
-  EXPECT_NE(p.Output().find("cannot bind UDP"), std::string::npos) << p.Output();
+  ASSERT_TRUE(e.exit_status().has_value()) << "exporter kept running with its UDP port taken";
+  EXPECT_NE(*e.exit_status(), 0);
+  EXPECT_NE(e.Output().find("cannot bind UDP"), std::string::npos) << e.Output();
 }
 
 TEST(TelemetryIntegrationTest, ExistingUnixgramPathIsAStartupErrorAndLeftAlone) {
-  fs::path dir = TempDir();
-  fs::path taken = dir / "taken.sock";
-  std::ofstream(taken) << "someone else's";
-  fs::path config = dir / "c.yml";
-  std::ofstream(config) << "collectors:\n  telemetry:\n    listen_unixgram: " << taken.string() << "\n";
-  std::string output = RefusedStartOutput(config);
+  TempDir dir;
+  const std::string taken = dir.Write("taken.sock", "someone else's");
+  std::string output = RefusedStartOutput("collectors:\n  telemetry:\n    listen_unixgram: " + taken + "\n");
   EXPECT_NE(output.find("already exists"), std::string::npos) << output;
   EXPECT_TRUE(fs::exists(taken));
-  fs::remove_all(dir);
 }
 
 TEST(TelemetryIntegrationTest, MappingFilesRelativeToConfigAndBadRuleRejected) {
-  fs::path dir = TempDir();
-  fs::create_directories(dir / "maps");
-  std::ofstream(dir / "maps" / "mine.yml") << "mappings:\n  - match: shop.checkout.*\n    name: shop_checkouts\n"
-                                              "    type: counter\n    labels: {result: \"$1\"}\n";
-  std::ofstream(dir / "good.yml") << "collectors:\n  telemetry:\n    mapping_files: [maps/mine.yml]\n";
-  int port = FreeTcpPort();
-  int udp = FreeUdpPort();
+  const std::string rule = "mappings:\n  - match: shop.checkout.*\n    name: shop_checkouts\n"
+                           "    type: counter\n    labels: {result: \"$1\"}\n";
   {
-    Subprocess p({kExporterBinary, "--config.file=" + (dir / "good.yml").string(),
-                  "--web.listen-address=127.0.0.1:" + std::to_string(port), "--no-collector.beam",
-                  "--telemetry.listen-udp=127.0.0.1:" + std::to_string(udp)});
-    ASSERT_TRUE(WaitUntil([&] { return HttpGet(port, "/-/ready", milliseconds(500)).status == 200; }, milliseconds(10000)))
-        << p.Output();
-    SendUdp(udp, "shop.checkout.ok:1|c");
-    std::string m;
-    WaitUntil([&] {
-      m = HttpGet(port, "/metrics").body;
-      return SampleValue(m, "shop_checkouts_total{result=\"ok\"}") == 1;
-    }, milliseconds(5000));
-    EXPECT_EQ(SampleValue(m, "shop_checkouts_total{result=\"ok\"}"), 1) << m;
+    ExporterProcess e({.config_yaml = "collectors:\n  telemetry:\n    mapping_files: [maps/mine.yml]\n",
+                       .files = {{"maps/mine.yml", rule}},
+                       .args = {"--no-collector.beam"},
+                       .telemetry_udp = true});
+    ASSERT_TRUE(e.ready()) << e.Output();
+    e.Send("shop.checkout.ok:1|c");
+    EXPECT_TRUE(e.WaitFor("shop_checkouts_total{result=\"ok\"}", 1, milliseconds(5000))) << e.Metrics();
   }
-  std::ofstream(dir / "maps" / "bad.yml") << "mappings:\n  - match: a\n    name: x\n    typo_key: 1\n";
-  std::ofstream(dir / "bad.yml") << "collectors:\n  telemetry:\n    mapping_files: [maps/bad.yml]\n";
-  std::string output = RefusedStartOutput(dir / "bad.yml");
+  std::string output = RefusedStartOutput("collectors:\n  telemetry:\n    mapping_files: [maps/bad.yml]\n",
+                                          {{"maps/bad.yml", "mappings:\n  - match: a\n    name: x\n    typo_key: 1\n"}});
   EXPECT_NE(output.find("bad.yml:4"), std::string::npos) << output;
   EXPECT_NE(output.find("typo_key"), std::string::npos) << output;
-  fs::remove_all(dir);
 }
 
 TEST(TelemetryIntegrationTest, StopsPromptlyOnSigterm) {
-  TelemetryExporter e;
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(TelemetryOnly());
+  ASSERT_TRUE(e.ready()) << e.Output();
   e.Send("x:1|c");
   e.process().Signal(SIGTERM);
   std::optional<int> status = e.process().Wait(milliseconds(3000));
   ASSERT_TRUE(status.has_value()) << "still running 3 s after SIGTERM";
-  EXPECT_EQ(*status, 0) << e.process().Output();
+  EXPECT_EQ(*status, 0) << e.Output();
 }
 
 std::string ReadFile(const fs::path& path) {
@@ -470,8 +423,8 @@ std::string WithoutScrapeDependentLines(const std::string& exposition) {
 }
 
 TEST(TelemetryIntegrationTest, GzipScrapeDecompressesToThePlainBody) {
-  TelemetryExporter e;
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(TelemetryOnly());
+  ASSERT_TRUE(e.ready()) << e.Output();
   // Enough series for a body of many 64 KiB chunks, so compression runs across pieces.
   for (int packet = 0; packet < 200; ++packet) {
     std::string datagram;
@@ -480,10 +433,10 @@ TEST(TelemetryIntegrationTest, GzipScrapeDecompressesToThePlainBody) {
     }
     e.Send(datagram);
   }
-  const std::string settled = e.MetricsAfterPackets(200);
+  const std::string settled = MetricsAfterPackets(e, 200);
   ASSERT_EQ(SampleValue(settled, "beam_exporter_telemetry_packets_total"), 200) << settled.substr(0, 2000);
   const std::string url = "http://127.0.0.1:" + std::to_string(e.port()) + "/metrics";
-  const fs::path plain = e.dir() / "plain.txt", gzipped = e.dir() / "body.gz", headers = e.dir() / "headers.txt";
+  const fs::path plain = e.work_dir().path() / "plain.txt", gzipped = e.work_dir().path() / "body.gz", headers = e.work_dir().path() / "headers.txt";
   CommandResult r = RunCommand({"curl", "-sS", "--fail", "-o", plain.string(), url}, milliseconds(10000));
   ASSERT_EQ(r.status, 0) << r.output;
   r = RunCommand({"curl", "-sS", "--fail", "-H", "Accept-Encoding: gzip", "-D", headers.string(), "-o",
@@ -505,8 +458,8 @@ TEST(TelemetryIntegrationTest, GzipScrapeDecompressesToThePlainBody) {
 }
 
 TEST(TelemetryIntegrationTest, HeadOnMetricsGivesTheHeadersOfAGetAndNoBody) {
-  TelemetryExporter e;
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(TelemetryOnly());
+  ASSERT_TRUE(e.ready()) << e.Output();
   const std::string url = "http://127.0.0.1:" + std::to_string(e.port()) + "/metrics";
   // Then a GET on the same connection: a HEAD answer that carried a body would garble it.
   CommandResult r = RunCommand({"curl", "-sS", "--fail", "--head", "-H", "Accept-Encoding: gzip", url, "--next", "-sS",
@@ -526,8 +479,8 @@ TEST(TelemetryIntegrationTest, HeadOnMetricsGivesTheHeadersOfAGetAndNoBody) {
 }
 
 TEST(TelemetryIntegrationTest, ScrapesReuseTheConnection) {
-  TelemetryExporter e;
-  ASSERT_TRUE(e.ready()) << e.process().Output();
+  ExporterProcess e(TelemetryOnly());
+  ASSERT_TRUE(e.ready()) << e.Output();
   const std::string url = "http://127.0.0.1:" + std::to_string(e.port()) + "/metrics";
   // One curl, three transfers over HTTP/1.1 (plain, gzip, plain): new connections per transfer.
   CommandResult r = RunCommand({"curl", "-sS", "--fail", "-o", "/dev/null", "-w", "%{num_connects}\n", url, "-o",

@@ -3,7 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <fstream>
+
+#include "tests/support/temp_dir.h"
 
 namespace beam_exporter::beam {
 namespace {
@@ -162,11 +163,8 @@ TEST(BeamConfigTest, CookieTextIsTrimmedAndBounded) {
 }
 
 TEST(BeamConfigTest, LoadCookiePrefersFileThenEnvAndNeverShowsIt) {
-  const std::string path = ::testing::TempDir() + "/beam_cookie_test";
-  {
-    std::ofstream out(path);
-    out << "filecookie\n";
-  }
+  testing::TempDir dir;
+  const std::string path = dir.Write("cookie", "filecookie\n");
   BeamConfig c;
   c.node = "app@host";
   c.cookie_file = path;
@@ -184,7 +182,6 @@ TEST(BeamConfigTest, LoadCookiePrefersFileThenEnvAndNeverShowsIt) {
   unsetenv("BEAM_EXPORTER_COOKIE");
   c.cookie_file = path + ".missing";
   EXPECT_THROW(LoadCookie(c), ConfigError);
-  std::remove(path.c_str());
 }
 
 }  // namespace

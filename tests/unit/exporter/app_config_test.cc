@@ -1,9 +1,8 @@
 #include "exporter/app_config.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <fstream>
+#include "tests/support/temp_dir.h"
 
 namespace beam_exporter {
 namespace {
@@ -30,14 +29,6 @@ std::vector<CollectorDescriptor> Descriptors() {
   return {d, off};
 }
 
-std::string WriteTemp(const std::string& text) {
-  char path[] = "/tmp/app_config_test_XXXXXX";
-  int fd = mkstemp(path);
-  close(fd);
-  std::ofstream(path) << text;
-  return path;
-}
-
 std::unique_ptr<AppConfig> Load(const std::vector<std::string>& args) {
   static const auto descriptors = Descriptors();
   return DecodeAppConfig(ReadMergedYaml(ParseFlags(args, descriptors)), descriptors);
@@ -52,42 +43,42 @@ TEST(AppConfigTest, DefaultsWithoutFile) {
 }
 
 TEST(AppConfigTest, FlagsOverrideTheFile) {
-  std::string path = WriteTemp("web:\n  listen_address: 127.0.0.1:1\ncollectors:\n  demo:\n    key: from-file\n");
+  testing::TempDir dir;
+  std::string path = dir.Write("config.yml", "web:\n  listen_address: 127.0.0.1:1\ncollectors:\n  demo:\n    key: from-file\n");
   auto c = Load({"--config.file=" + path, "--demo.key=from-flag", "--collector.off"});
   EXPECT_EQ(c->web.listen_address, "127.0.0.1:1");
   ASSERT_EQ(c->collectors.size(), 2u);
   EXPECT_EQ(static_cast<KeyReadingCollector*>(c->collectors[0].collector.get())->value, "from-flag");
-  unlink(path.c_str());
 }
 
 TEST(AppConfigTest, TypoInCollectorSectionNamesKeyAndLine) {
-  std::string path = WriteTemp("collectors:\n  demo:\n    kye: x\n");
+  testing::TempDir dir;
+  std::string path = dir.Write("config.yml", "collectors:\n  demo:\n    kye: x\n");
   try {
     Load({"--config.file=" + path});
     FAIL() << "accepted a typo";
   } catch (const ConfigError& e) {
     EXPECT_EQ(std::string(e.what()), path + ":3:5: unknown key collectors.demo.kye");
   }
-  unlink(path.c_str());
 }
 
 TEST(AppConfigTest, DisabledCollectorSectionIsStillValidated) {
-  std::string path = WriteTemp("collectors:\n  off:\n    bogus: 1\n");
+  testing::TempDir dir;
+  std::string path = dir.Write("config.yml", "collectors:\n  off:\n    bogus: 1\n");
   EXPECT_THROW(Load({"--config.file=" + path}), ConfigError);
-  unlink(path.c_str());
 }
 
 TEST(AppConfigTest, UnknownCollectorAndTopLevelKeysAreRejected) {
-  std::string path = WriteTemp("collectors:\n  nosuch: {}\n");
+  testing::TempDir dir;
+  std::string path = dir.Write("config.yml", "collectors:\n  nosuch: {}\n");
   EXPECT_THROW(Load({"--config.file=" + path}), ConfigError);
-  unlink(path.c_str());
-  path = WriteTemp("webb: {}\n");
+  path = dir.Write("config2.yml", "webb: {}\n");
   EXPECT_THROW(Load({"--config.file=" + path}), ConfigError);
-  unlink(path.c_str());
 }
 
 TEST(AppConfigTest, InvalidYamlReportsLine) {
-  std::string path = WriteTemp("web:\n  listen_address: [unclosed\n");
+  testing::TempDir dir;
+  std::string path = dir.Write("config.yml", "web:\n  listen_address: [unclosed\n");
   try {
     Load({"--config.file=" + path});
     FAIL();
@@ -95,7 +86,6 @@ TEST(AppConfigTest, InvalidYamlReportsLine) {
     EXPECT_NE(std::string(e.what()).find(path + ":"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("invalid YAML"), std::string::npos);
   }
-  unlink(path.c_str());
 }
 
 TEST(AppConfigTest, BadLogLevelIsRejected) { EXPECT_THROW(Load({"--log.level=loud"}), ConfigError); }

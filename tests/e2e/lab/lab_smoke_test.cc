@@ -4,17 +4,16 @@
 // /metrics.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 
 #include "tests/support/erlang_node.h"
 #include "tests/support/exporter_process.h"
 #include "tests/support/net.h"
 #include "tests/support/paths.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/temp_dir.h"
 
 namespace beam_exporter::testing {
 namespace {
@@ -36,14 +35,6 @@ double FirstValue(const std::string& exposition, const std::string& prefix) {
   return std::stod(line.substr(line.rfind(' ') + 1));
 }
 
-// Deletes the test's files however the test ends.
-struct RemoveOnExit {
-  std::vector<std::string> paths;
-  ~RemoveOnExit() {
-    for (const std::string& path : paths) unlink(path.c_str());
-  }
-};
-
 std::string Replace(std::string text, const std::string& from, const std::string& to) {
   return text.replace(text.find(from), from.size(), to);
 }
@@ -51,10 +42,8 @@ std::string Replace(std::string text, const std::string& from, const std::string
 TEST(LabSmokeTest, RunLabNodeIsReadAndAMailboxFaultNamesItsConsumer) {
   std::filesystem::create_directories(kLabWorkDir);
   const std::string node = "lab_" + RandomToken(8) + "@127.0.0.1";
-  const std::string cookie_file = std::string(kLabWorkDir) + "/cookie-" + std::to_string(getpid());
-  const std::string config_path = std::string(kLabWorkDir) + "/exporter-" + std::to_string(getpid()) + ".yml";
-  RemoveOnExit cleanup{{cookie_file, config_path}};
-  std::ofstream(cookie_file) << RandomToken(20);
+  TempDir dir;
+  const std::string cookie_file = dir.Write("cookie", RandomToken(20));
   chmod(cookie_file.c_str(), 0600);
   const int http_port = FreeTcpPort();
   const int udp_port = FreeUdpPort();
@@ -68,17 +57,16 @@ TEST(LabSmokeTest, RunLabNodeIsReadAndAMailboxFaultNamesItsConsumer) {
   ASSERT_TRUE(lab.Running()) << "run-lab exited before the lab answered:\n" << lab.Output();
   ASSERT_EQ(HttpGet(http_port, "/healthz", milliseconds(500)).status, 200) << lab.Output();
 
-  std::ofstream(config_path) << "collectors:\n"
-                                "  beam:\n"
-                                "    node: " << node << "\n"
-                                "    cookie_file: " << cookie_file << "\n"
-                                "    interval: 1s\n"
-                                "    rpc_timeout: 500ms\n"
-                                "    cpu_budget: 1\n"
-                                "  telemetry:\n"
-                                "    listen_udp: 127.0.0.1:" << udp_port << "\n"
-                                "    mapping_files: [" << kSourceDir << "/config/mappings/phoenix.yml]\n";
-  ExporterProcess exporter({{"--config.file=" + config_path}, {}, "", true});
+  ExporterProcess exporter({.config_yaml = "collectors:\n"
+                                           "  beam:\n"
+                                           "    node: " + node + "\n"
+                                           "    cookie_file: " + cookie_file + "\n"
+                                           "    interval: 1s\n"
+                                           "    rpc_timeout: 500ms\n"
+                                           "    cpu_budget: 1\n"
+                                           "  telemetry:\n"
+                                           "    listen_udp: 127.0.0.1:" + std::to_string(udp_port) + "\n"
+                                           "    mapping_files: [" + kSourceDir + "/config/mappings/phoenix.yml]\n"});
 
   std::string metrics;
   auto metrics_show = [&](const std::function<bool()>& check) {
@@ -94,7 +82,7 @@ TEST(LabSmokeTest, RunLabNodeIsReadAndAMailboxFaultNamesItsConsumer) {
     return SampleValue(metrics, "beam_up{node=\"" + node + "\"}") == 1 &&
            SampleValue(metrics, "phoenix_http_request_duration_seconds_count{method=\"GET\",route=\"/users/:id\","
                                 "status=\"200\"}") > 0;
-  })) << exporter.process().Output() << "\n" << metrics;
+  })) << exporter.Output() << "\n" << metrics;
   const std::string queue = Replace(kConsumerQueue, "NODE", node);
   EXPECT_FALSE(FirstValue(metrics, queue) > 1000) << metrics;
 
