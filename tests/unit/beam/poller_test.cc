@@ -395,7 +395,30 @@ TEST_F(PollerTest, ReplyBytesAndDurationAreThoseOfTheWholeCollection) {
   EXPECT_EQ(sink_.successes[1].reply_bytes, 1 * kReplyBytes);
   EXPECT_DOUBLE_EQ(sink_.successes[0].duration_seconds, 0.003);
   EXPECT_DOUBLE_EQ(sink_.successes[1].duration_seconds, 0.001);
-  EXPECT_FALSE(sink_.successes[1].families.empty());
+}
+
+// The utilisation family of one collection, by scheduler type; absent: empty.
+std::map<std::string, double> Utilization(const Collection& collection) {
+  std::map<std::string, double> out;
+  for (const prometheus::MetricFamily& family : collection.families) {
+    if (family.name != "erlang_vm_scheduler_utilization") continue;
+    for (const prometheus::ClientMetric& metric : family.metric) {
+      for (const prometheus::ClientMetric::Label& label : metric.label) {
+        if (label.name == "type") out[label.value] = metric.gauge.value;
+      }
+    }
+  }
+  return out;
+}
+
+TEST_F(PollerTest, SchedulerUtilizationIsMeasuredBetweenCollectionsOfOneConnection) {
+  link_.LoseConnectionInNextIdle();
+  Steps(3);  // connect, lose it while idle; reconnect, and collect once more
+  ASSERT_EQ(sink_.successes.size(), 3u);
+  EXPECT_TRUE(Utilization(sink_.successes[0]).empty()) << "nothing to compare the first collection with";
+  EXPECT_TRUE(Utilization(sink_.successes[1]).empty()) << "a new connection starts over";
+  // Active 30 - 20 of total 300 - 200 between the second and third answers (ProbeScript).
+  EXPECT_EQ(Utilization(sink_.successes[2]), (std::map<std::string, double>{{"normal", 0.1}}));
 }
 
 // The node is expensive for this budget: 1 ms of node time per 1 s interval, and the mailbox and
