@@ -1,11 +1,11 @@
 // The BEAM collector: reads a running Erlang/Elixir node over erl_interface.
 //
-// A poll thread owns the node connection: every `interval` it runs one collection (the probe's
-// collect/1, or plain BIF calls with load_probe: false), converts it into metric families and
-// publishes them as an immutable snapshot; between collections it keeps reading the
-// connection so net ticks are answered. Collect() never talks to the node: it copies the last
-// snapshot, and reports beam_up 0 without node values when that snapshot is stale or the last
-// collection failed.
+// A poll thread owns the node connection (NodeConnection) and runs the Poller (poller.h) on it:
+// every `interval` one collection (the probe's collect/1, or plain BIF calls with load_probe:
+// false), converted into metric families and published here as an immutable snapshot; between
+// collections it keeps reading the connection so net ticks are answered. Collect() never talks
+// to the node: it copies the last snapshot, and reports beam_up 0 without node values when that
+// snapshot is stale or the last collection failed.
 #pragma once
 
 #include <atomic>
@@ -21,7 +21,7 @@
 #include <prometheus/metric_family.h>
 
 #include "collectors/beam/beam_config.h"
-#include "collectors/beam/node_connection.h"
+#include "collectors/beam/poller.h"
 #include "exporter/collector.h"
 #include "exporter/mutex.h"
 
@@ -29,7 +29,8 @@ namespace beam_exporter::beam {
 
 CollectorDescriptor Descriptor();
 
-class BeamCollector : public Collector {
+// The poll thread publishes through the PollerSink side; scrapes read through the Collector side.
+class BeamCollector : public Collector, private PollerSink {
  public:
   BeamCollector() = default;
   ~BeamCollector() override;
@@ -49,11 +50,10 @@ class BeamCollector : public Collector {
     std::vector<prometheus::MetricFamily> families;
     Clock::time_point taken;
   };
-  class Poller;
+  class WakeableClock;
 
-  void PublishSuccess(std::shared_ptr<const Snapshot> snapshot, double unix_time, double duration_seconds,
-                      double reply_bytes) EXCLUDES(mu_);
-  void PublishFailure(FailureReason reason) EXCLUDES(mu_);
+  void PublishSuccess(Collection collection) override EXCLUDES(mu_);
+  void PublishFailure(FailureReason reason) override EXCLUDES(mu_);
   // Hands the collector's state families, then (when fresh) the snapshot's, to `emit`.
   Status Serve(const std::function<void(const std::vector<prometheus::MetricFamily>&)>& emit) EXCLUDES(mu_);
 

@@ -70,22 +70,13 @@ std::string RandomSuffix() {
 // payload of a message to us carries a control tuple of ~100 bytes before the reply itself.
 constexpr int64_t kControlOverhead = 1024;
 
-}  // namespace
-
-const char* FailureReasonName(FailureReason reason) {
-  switch (reason) {
-    case FailureReason::kNone: return "none";
-    case FailureReason::kEpmdUnreachable: return "epmd_unreachable";
-    case FailureReason::kNodeNotRegistered: return "node_not_registered";
-    case FailureReason::kConnectRefused: return "connect_refused";
-    case FailureReason::kCookieRejected: return "cookie_rejected";
-    case FailureReason::kTimeout: return "timeout";
-    case FailureReason::kConnectionLost: return "connection_lost";
-    case FailureReason::kReplyTooLarge: return "reply_too_large";
-    case FailureReason::kBadReply: return "bad_reply";
-  }
-  return "unknown";
+// A failure to connect: timeouts are DeadlineExceeded, the rest Unavailable.
+NodeStatus ConnectFailed(FailureReason reason, std::string detail) {
+  return NodeStatus::Failed(reason, reason == FailureReason::kTimeout ? Status::DeadlineExceeded(std::move(detail))
+                                                                      : Status::Unavailable(std::move(detail)));
 }
+
+}  // namespace
 
 NodeConnection::NodeConnection(ConnectionOptions options) : options_(std::move(options)) {
   InitEiOnce();
@@ -95,7 +86,7 @@ NodeConnection::NodeConnection(ConnectionOptions options) : options_(std::move(o
 
 NodeConnection::~NodeConnection() { Close(); }
 
-FailureReason NodeConnection::Connect(std::string* detail) {
+NodeStatus NodeConnection::Connect() {
   Close();
   if (unclean_) {
     // The node may still believe the old link is up; a handshake under the same name would be
@@ -106,17 +97,16 @@ FailureReason NodeConnection::Connect(std::string* detail) {
   EpmdResult epmd = LookupNodePort(host_, alive_, options_.connect_timeout);
   switch (epmd.outcome) {
     case EpmdResult::Outcome::kFound: break;
-    case EpmdResult::Outcome::kUnreachable: *detail = epmd.detail; return FailureReason::kEpmdUnreachable;
-    case EpmdResult::Outcome::kNotRegistered: *detail = epmd.detail; return FailureReason::kNodeNotRegistered;
-    case EpmdResult::Outcome::kTimeout: *detail = epmd.detail; return FailureReason::kTimeout;
+    case EpmdResult::Outcome::kUnreachable: return ConnectFailed(FailureReason::kEpmdUnreachable, epmd.detail);
+    case EpmdResult::Outcome::kNotRegistered: return ConnectFailed(FailureReason::kNodeNotRegistered, epmd.detail);
+    case EpmdResult::Outcome::kTimeout: return ConnectFailed(FailureReason::kTimeout, epmd.detail);
   }
   std::string alive = self_base_ + "_" + std::to_string(generation_);
   self_node_ = alive + "@" + host_;
   if (ei_connect_xinit_ussi(&cnode_, host_.c_str(), alive.c_str(), self_node_.c_str(), nullptr,
                             options_.cookie.c_str(), static_cast<unsigned>(time(nullptr)), RecordingCallbacks(),
                             sizeof(ei_socket_callbacks), nullptr) < 0) {
-    *detail = "ei_connect_xinit_ussi failed";
-    return FailureReason::kConnectionLost;
+    return ConnectFailed(FailureReason::kConnectionLost, "ei_connect_xinit_ussi failed");
   }
   std::string host = host_;
   std::string received;
@@ -127,41 +117,40 @@ FailureReason NodeConnection::Connect(std::string* detail) {
   handshake_received = nullptr;
   if (fd >= 0) {
     fd_ = fd;
-    return FailureReason::kNone;
+    return NodeStatus::Ok();
   }
-  return HandshakeFailed(err, ParseHandshakeReply(received), epmd.port, detail);
+  return HandshakeFailed(err, ParseHandshakeReply(received), epmd.port);
 }
 
-FailureReason NodeConnection::HandshakeFailed(int err, const HandshakeReply& reply, int port, std::string* detail) {
+NodeStatus NodeConnection::HandshakeFailed(int err, const HandshakeReply& reply, int port) {
   const std::string where = options_.node + " (port " + std::to_string(port) + ")";
   if (err != EIO && err != ETIMEDOUT) {  // the TCP connect itself failed
-    *detail = "connect to " + where + ": " + std::strerror(err);
-    return FailureReason::kConnectRefused;
+    return ConnectFailed(FailureReason::kConnectRefused, "connect to " + where + ": " + std::strerror(err));
   }
   // From here a handshake was under way. The node may still take up an abandoned one later (a
   // frozen node does, once thawed) and then holds our name: the next attempt uses a new one.
   unclean_ = true;
   if (reply.StatusRefused()) {
-    *detail = "the handshake with " + where + " was refused: status " + reply.status +
-              (reply.status == "not_allowed" ? " (the node's net_kernel does not allow us)"
-                                             : " (the node has a connection or handshake under our name)");
-    return FailureReason::kConnectRefused;
+    return ConnectFailed(FailureReason::kConnectRefused,
+                         "the handshake with " + where + " was refused: status " + reply.status +
+                             (reply.status == "not_allowed" ? " (the node's net_kernel does not allow us)"
+                                                            : " (the node has a connection or handshake under our name)"));
   }
   if (err == ETIMEDOUT) {
-    *detail = "no answer from " + where + " within connect_timeout (" +
-              (reply.got_challenge ? "after the node's challenge"
-               : reply.got_status  ? "after the node's status"
-                                   : "nothing received") + ")";
-    return FailureReason::kTimeout;
+    return ConnectFailed(FailureReason::kTimeout,
+                         "no answer from " + where + " within connect_timeout (" +
+                             (reply.got_challenge ? "after the node's challenge"
+                              : reply.got_status  ? "after the node's status"
+                                                  : "nothing received") + ")");
   }
   if (reply.CookieMismatch()) {
-    *detail = reply.got_ack ? "the node's digest does not match our cookie: the cookies differ"
-                            : "the node rejected our digest: the cookies differ";
-    return FailureReason::kCookieRejected;
+    return ConnectFailed(FailureReason::kCookieRejected,
+                         reply.got_ack ? "the node's digest does not match our cookie: the cookies differ"
+                                       : "the node rejected our digest: the cookies differ");
   }
-  *detail = "the connection to " + where + " closed during the handshake (" +
-            (reply.got_status ? "after the node's status" : "before the node answered") + ")";
-  return FailureReason::kConnectionLost;
+  return ConnectFailed(FailureReason::kConnectionLost,
+                       "the connection to " + where + " closed during the handshake (" +
+                           (reply.got_status ? "after the node's status" : "before the node answered") + ")");
 }
 
 void NodeConnection::Close() {
@@ -192,16 +181,17 @@ NodeConnection::Wait NodeConnection::WaitForMessage(Clock::time_point deadline, 
   return Wait::kMessage;
 }
 
-Status NodeConnection::Rpc(const char* module, const char* function, const ei_x_buff& args,
-                           std::chrono::milliseconds timeout, Term* reply, size_t* reply_bytes, FailureReason* reason) {
+RpcResult NodeConnection::Rpc(const char* module, const char* function, const ei_x_buff& args,
+                              std::chrono::milliseconds timeout) {
   const std::string what = std::string(module) + ":" + function;
+  // Every failure but {badrpc, _} leaves the connection in doubt (a late reply could be taken
+  // for the next one), so it is closed.
   auto fail = [&](FailureReason r, Status s) {
-    *reason = r;
-    if (r != FailureReason::kBadReply) {
-      unclean_ = true;
-      Close();
-    }
-    return s;
+    unclean_ = true;
+    Close();
+    RpcResult result;
+    result.status = NodeStatus::Failed(r, std::move(s));
+    return result;
   };
   if (fd_ < 0) return fail(FailureReason::kConnectionLost, Status::Unavailable("not connected"));
   const auto deadline = Clock::now() + timeout;
@@ -245,46 +235,34 @@ Status NodeConnection::Rpc(const char* module, const char* function, const ei_x_
     if (message.kind != Term::Kind::kTuple || message.items.size() != 2 || !message.items[0].IsAtom("rex")) {
       continue;  // a stray message to our pid
     }
-    *reply = std::move(message.items[1]);
-    *reply_bytes = static_cast<size_t>(x.index);
-    if (reply->kind == Term::Kind::kTuple && reply->items.size() == 2 && reply->items[0].IsAtom("badrpc")) {
-      std::string why;
-      if (!reply->items[1].AsText(&why)) why = "(see the node's log)";
-      return fail(FailureReason::kBadReply, Status::Unavailable("rpc " + what + ": badrpc " + why));
-    }
-    *reason = FailureReason::kNone;
-    return Status::Ok();
+    return ReplyArrived(what, std::move(message.items[1]), static_cast<size_t>(x.index));
   }
 }
 
-FailureReason NodeConnection::Idle(std::chrono::milliseconds duration, const std::atomic<bool>& stop) {
+NodeStatus NodeConnection::Idle(std::chrono::milliseconds duration, const std::atomic<bool>& stop) {
   const auto end = Clock::now() + duration;
   ei_x_buff x;
   ei_x_new(&x);
-  FailureReason result = FailureReason::kNone;
-  while (fd_ >= 0 && !stop.load() && Clock::now() < end) {
+  bool broken = false;
+  while (fd_ >= 0 && !stop.load() && Clock::now() < end && !broken) {
     // Short slices keep Stop() prompt; a slice that ends with nothing read is normal.
     const auto slice_end = std::min(end, Clock::now() + std::chrono::milliseconds(100));
     Wait w = WaitForMessage(slice_end, options_.max_reply_bytes);
     if (w == Wait::kTimeout) continue;
     if (w != Wait::kMessage) {
-      unclean_ = true;
-      Close();
-      result = FailureReason::kConnectionLost;
+      broken = true;
       break;
     }
     erlang_msg msg;
     x.index = 0;
     int got = ei_xreceive_msg_tmo(fd_, &msg, &x, 1000);
-    if (got == ERL_ERROR || got == ERL_TIMEOUT) {
-      unclean_ = true;
-      Close();
-      result = FailureReason::kConnectionLost;
-      break;
-    }
+    broken = got == ERL_ERROR || got == ERL_TIMEOUT;
   }
   ei_x_free(&x);
-  return result;
+  if (!broken) return NodeStatus::Ok();
+  unclean_ = true;
+  Close();
+  return NodeStatus::Failed(FailureReason::kConnectionLost, Status::Unavailable("the node closed the connection"));
 }
 
 }  // namespace beam_exporter::beam

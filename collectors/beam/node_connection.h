@@ -1,4 +1,5 @@
-// One connection to the target node as a hidden C node, over erl_interface (ei).
+// One connection to the target node as a hidden C node, over erl_interface (ei): the real
+// NodeLink (node_link.h).
 //
 // Threading: not thread-safe. One thread (the collector's poll thread) owns the object and
 // does all I/O on the fd: RPCs, and Idle() between collections so that net ticks are
@@ -19,27 +20,10 @@
 
 #include <ei.h>
 
-#include "collectors/beam/etf_term.h"
 #include "collectors/beam/handshake_reply.h"
-#include "exporter/status.h"
+#include "collectors/beam/node_link.h"
 
 namespace beam_exporter::beam {
-
-// Why connecting to or talking to the node failed: the `reason` label of
-// beam_exporter_beam_connect_errors_total.
-enum class FailureReason {
-  kNone,
-  kEpmdUnreachable,    // no EPMD answering on the target host (or the host does not resolve)
-  kNodeNotRegistered,  // EPMD answers but does not know the node name
-  kConnectRefused,     // EPMD knows the node but its distribution port refused the connection, or the
-                       // node refused our name in the handshake (a connection under it still up)
-  kCookieRejected,     // the node challenged us and the digests did not match: the cookies differ
-  kTimeout,            // connect, handshake or RPC reply did not arrive in time
-  kConnectionLost,     // the connection broke (node died, or dropped us)
-  kReplyTooLarge,      // a reply exceeded max_reply_bytes
-  kBadReply,           // a reply that does not have the expected shape, or {badrpc, _}
-};
-const char* FailureReasonName(FailureReason reason);
 
 struct ConnectionOptions {
   std::string node;    // "app@host"
@@ -48,36 +32,30 @@ struct ConnectionOptions {
   int64_t max_reply_bytes = 4 << 20;
 };
 
-class NodeConnection {
+class NodeConnection final : public NodeLink {
  public:
   explicit NodeConnection(ConnectionOptions options);
-  ~NodeConnection();
+  ~NodeConnection() override;
   NodeConnection(const NodeConnection&) = delete;
   NodeConnection& operator=(const NodeConnection&) = delete;
 
-  // Looks the node up in EPMD and connects. *detail says what failed (for the log).
-  FailureReason Connect(std::string* detail);
-  bool connected() const { return fd_ >= 0; }
-  // Our node name for this connection, e.g. "beam_exporter_4711_a1b2c3_1@127.0.0.1".
-  const std::string& self_node() const { return self_node_; }
+  // Looks the node up in EPMD and connects; a failure's message says what failed (for the log).
+  NodeStatus Connect() override;
+  bool connected() const override { return fd_ >= 0; }
+  const std::string& self_node() const override { return self_node_; }
 
-  // Calls module:function(Args...) on the node; `args` is the encoded argument list without a
-  // version byte (as ei_rpc_to expects). On success *reply is the Reply of {rex, Reply} and
-  // *reply_bytes its encoded size. {badrpc, R} is an error (kBadReply) that keeps the
-  // connection; timeouts and I/O errors close it.
-  Status Rpc(const char* module, const char* function, const ei_x_buff& args, std::chrono::milliseconds timeout,
-             Term* reply, size_t* reply_bytes, FailureReason* reason);
+  // The reply is awaited with the deadline and the size cap described above.
+  RpcResult Rpc(const char* module, const char* function, const ei_x_buff& args,
+                std::chrono::milliseconds timeout) override;
 
-  // Reads from the connection for `duration` (answering ticks, discarding stray messages),
-  // returning early when *stop becomes true or the connection breaks (then kConnectionLost).
-  FailureReason Idle(std::chrono::milliseconds duration, const std::atomic<bool>& stop);
+  // Reads in short slices, so that a stop is seen within 100 ms.
+  NodeStatus Idle(std::chrono::milliseconds duration, const std::atomic<bool>& stop) override;
 
-  // Closes the connection (the node sees the C node go down).
-  void Close();
+  void Close() override;
 
  private:
   // Why ei_connect failed (erl_errno `err`), from what the node sent before it did.
-  FailureReason HandshakeFailed(int err, const HandshakeReply& reply, int port, std::string* detail);
+  NodeStatus HandshakeFailed(int err, const HandshakeReply& reply, int port);
   enum class Wait { kMessage, kTimeout, kError, kTooLarge };
   Wait WaitForMessage(std::chrono::steady_clock::time_point deadline, int64_t max_bytes);
 

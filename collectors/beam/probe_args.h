@@ -1,5 +1,5 @@
 // The argument lists of the calls the exporter makes on the node, encoded for
-// NodeConnection::Rpc (ETF without the version byte). The collector and the benchmark share
+// NodeLink::Rpc (ETF without the version byte). The collector and the benchmark share
 // them, so the benchmark calls the probe exactly as the exporter does.
 #pragma once
 

@@ -99,9 +99,9 @@ class Bench {
   int Run() {
     ConnectionOptions co{node_.name(), node_.cookie(), milliseconds(5000), int64_t{1} << 30};
     conn_ = std::make_unique<NodeConnection>(co);
-    std::string detail;
-    if (conn_->Connect(&detail) != FailureReason::kNone) {
-      std::cerr << "connect failed: " << detail << "\n";
+    NodeStatus connected = conn_->Connect();
+    if (!connected.ok()) {
+      std::cerr << "connect failed: " << connected.message() << "\n";
       return 1;
     }
     LoadProbe();
@@ -164,13 +164,10 @@ class Bench {
  private:
   Term Call(const char* module, const char* function, const RpcArgs& args, size_t* bytes = nullptr,
             milliseconds timeout = milliseconds(120000)) {
-    Term reply;
-    size_t n = 0;
-    FailureReason reason;
-    Status s = conn_->Rpc(module, function, args.buff(), timeout, &reply, &n, &reason);
-    if (!s.ok()) throw std::runtime_error(std::string(module) + ":" + function + ": " + s.message());
-    if (bytes) *bytes = n;
-    return reply;
+    RpcResult result = conn_->Rpc(module, function, args.buff(), timeout);
+    if (!result.ok()) throw std::runtime_error(std::string(module) + ":" + function + ": " + result.status.message());
+    if (bytes) *bytes = result.reply_bytes;
+    return std::move(result.reply);
   }
   double RuntimeMs() {
     RpcArgs a;
@@ -442,7 +439,7 @@ class Bench {
   // Waits while answering the node's net ticks, so our own connection outlives a long window.
   void KeepConnection(milliseconds how_long) {
     const std::atomic<bool> never{false};
-    if (conn_->Idle(how_long, never) != FailureReason::kNone) throw std::runtime_error("lost the bench's connection");
+    if (!conn_->Idle(how_long, never).ok()) throw std::runtime_error("lost the bench's connection");
   }
 
   static double UnixNow() {

@@ -5,29 +5,14 @@
 #include <string>
 
 #include "collectors/beam/etf_term.h"
+#include "tests/unit/beam/rpc_args_reader.h"
 
 namespace beam_exporter::beam {
 namespace {
 
-// The encoded argument list, decoded back (with the version byte the RPC layer adds).
-Term Decoded(const RpcArgs& args) {
-  Term t;
-  // Appended rather than `"\x83" + std::string(...)`: for that operator+ inlined at -O3, GCC 12
-  // reports a -Wrestrict overlap that cannot happen (a compiler false positive).
-  std::string bytes(1, '\x83');
-  bytes.append(args.buff().buff, static_cast<size_t>(args.buff().index));
-  EXPECT_TRUE(DecodeEtf(bytes, &t).ok());
-  return t;
-}
+using testing::MapValue;
 
-// The value of atom key `key` in an ETF map (items are key, value, key, value ...).
-const Term& MapValue(const Term& map, const std::string& key) {
-  for (size_t i = 0; i + 1 < map.items.size(); i += 2) {
-    if (map.items[i].IsAtom(key)) return map.items[i + 1];
-  }
-  ADD_FAILURE() << "no key " << key;
-  return map;
-}
+Term Decoded(const RpcArgs& args) { return testing::DecodedArgs(args.buff()); }
 
 TEST(ProbeArgsTest, AtomArgsAreAListOfAtomsAndNoneIsTheEmptyList) {
   RpcArgs none, one;
