@@ -32,8 +32,9 @@ defmodule BeamExporter.Forwarder.Aggregates do
 
   `:counters` are 64-bit and wrap around; differences are taken modulo 2^64 (`deltas/4`), so a
   series stays exact as long as it changes by less than 2^63 millionths (9.2 * 10^12 of its unit)
-  between two flushes. A single value that does not fit in 64 bits as millionths is counted as
-  `dropped_extractor_failed` and not added. ETS integers do not wrap.
+  between two flushes. A single value that does not fit in 64 bits as millionths (beyond
+  9.2 * 10^12 of its unit) is counted as `dropped_unexpected_type` and not added. ETS integers
+  do not wrap.
 
   Memory is bounded: the slots are fixed when the handlers are attached; a definition has at most
   `max_series` rows, and an event for a further series is counted (`dropped_series_limit`) and not
@@ -164,14 +165,26 @@ defmodule BeamExporter.Forwarder.Aggregates do
       else: add(:sum, counters, first, value, bounds, agg)
   end
 
-  defp add(:sum, counters, first, value, _bounds, _agg) do
-    :counters.add(counters, first, fixed(value))
-    :counters.add(counters, first + 1, 1)
+  defp add(:sum, counters, first, value, _bounds, agg) do
+    case fixed(value) do
+      fixed when fixed < @half_wrap and fixed >= -@half_wrap ->
+        :counters.add(counters, first, fixed)
+        :counters.add(counters, first + 1, 1)
+
+      _too_large ->
+        Buffer.count(agg.buffer, Buffer.dropped_unexpected_type())
+    end
   end
 
-  defp add(:histogram, counters, first, value, bounds, _agg) do
-    :counters.add(counters, first, fixed(value))
-    :counters.add(counters, first + 1 + bucket(value, bounds, 0), 1)
+  defp add(:histogram, counters, first, value, bounds, agg) do
+    case fixed(value) do
+      fixed when fixed < @half_wrap and fixed >= -@half_wrap ->
+        :counters.add(counters, first, fixed)
+        :counters.add(counters, first + 1 + bucket(value, bounds, 0), 1)
+
+      _too_large ->
+        Buffer.count(agg.buffer, Buffer.dropped_unexpected_type())
+    end
   end
 
   defp key(id, [], _tag_values, _metadata), do: id
