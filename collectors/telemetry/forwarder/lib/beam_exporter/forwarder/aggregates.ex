@@ -217,8 +217,8 @@ defmodule BeamExporter.Forwarder.Aggregates do
 
   # The index of the first bound >= value (Prometheus' `le`), or the +Inf bucket. A linear walk
   # of a list: per bound passed, about half the cost of `elem/2` on a tuple, and cheaper than a
-  # binary search up to the 5th-7th bucket, where most observations of a latency histogram fall
-  # (measured, docs/benchmarks.md).
+  # binary search up to a bucket between the 6th and the 10th of 11 (measured,
+  # docs/benchmarks.md), so for observations that mostly fall in the lower buckets.
   defp bucket(value, [bound | bounds], i), do: if(value <= bound, do: i, else: bucket(value, bounds, i + 1))
   defp bucket(_value, [], i), do: i
 
