@@ -47,7 +47,7 @@ defmodule BeamExporter.Forwarder.Sender do
     extracts = config.specs |> Enum.map(& &1.extract) |> List.to_tuple()
     specs = config.metric_specs
     aggregates = Aggregates.new(specs, config.max_series_per_metric, buffer)
-    by_event = Enum.group_by(specs, & &1.event, &Aggregates.handler_record/1)
+    by_event = Enum.group_by(specs, & &1.event, &Aggregates.handler_record(aggregates, &1))
     metric_events = Map.keys(by_event)
     metric_records = metric_events |> Enum.map(&Map.fetch!(by_event, &1)) |> List.to_tuple()
     own_specs = OwnMetrics.specs(length(specs) + 1)

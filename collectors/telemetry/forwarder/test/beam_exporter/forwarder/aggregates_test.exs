@@ -126,6 +126,36 @@ defmodule BeamExporter.Forwarder.AggregatesTest do
     assert %{dropped_negative_sum: 1} = Forwarder.stats(ctx.name)
   end
 
+  test "an untagged sum appears on its first event even when its values add up to 0", ctx do
+    start(ctx, [sum("agg_zero.x.v"), sum("agg_zero.x.w", measurement: :v, tags: [:k])])
+    assert flushed(ctx)["agg_zero_x_v_total"] == nil
+    :telemetry.execute([:agg_zero, :x], %{v: 0}, %{k: "a"})
+    got = flushed(ctx)
+    assert got["agg_zero_x_v_total"] == %{[] => 0.0}
+    assert got["agg_zero_x_w_total"] == %{["a"] => 0.0}
+  end
+
+  test "an untagged series whose slot wraps around 2^64 still sends exact differences", ctx do
+    # 4.0e12 is 4.0e18 millionths: the third event takes the 64-bit slot past 2^63 (9.2e18).
+    start(ctx, [sum("agg_wrap.x.v"), sum("agg_wrap.x.w", measurement: :w, reporter_options: [prometheus_type: :gauge])])
+
+    for {v, w} <- [{4.0e12, 4.0e12}, {4.0e12, 4.0e12}, {4.0e12, 4.0e12}, {1, -4.0e12}, {4.0e12, -4.0e12}] do
+      :telemetry.execute([:agg_wrap, :x], %{v: v, w: w}, %{})
+      got = flushed(ctx)
+      assert got["agg_wrap_x_v_total"] == %{[] => v * 1.0}
+      assert got["agg_wrap_x_w"] == %{[] => {:add, w * 1.0}}
+    end
+  end
+
+  test "an untagged value too large for a 64-bit slot is counted, not added", ctx do
+    start(ctx, [sum("agg_big.x.v")])
+    # 1.0e13 is 1.0e19 millionths: over 2^63 (and under 2^64, which :counters.add would take).
+    :telemetry.execute([:agg_big, :x], %{v: 1.0e13}, %{})
+    :telemetry.execute([:agg_big, :x], %{v: 2}, %{})
+    assert flushed(ctx)["agg_big_x_v_total"] == %{[] => 2.0}
+    assert %{dropped_unexpected_type: 1} = Forwarder.stats(ctx.name)
+  end
+
   test "the forwarder's own counters are sent every flush, labelled with the instance", ctx do
     start(ctx, [], buffer_size: 10, events: [[:agg_own, :e]])
     :sys.suspend(Forwarder.sender(ctx.name))

@@ -30,7 +30,11 @@ defmodule BeamExporter.Forwarder.LosslessTest do
        metrics: [
          counter("lossless.req.stop.count", tags: [:route]),
          summary("lossless.req.stop.duration", tags: [:route], unit: {:native, :millisecond},
-           reporter_options: [buckets: [1, 10]])
+           reporter_options: [buckets: [1, 10]]),
+         # Untagged: kept in :counters slots (write_concurrency) instead of table rows.
+         counter("lossless.req.stop.calls"),
+         summary("lossless.req.stop.latency", event_name: [:lossless, :req, :stop], measurement: :duration,
+           unit: {:native, :millisecond}, reporter_options: [buckets: [1, 10]])
        ]}
     )
 
@@ -73,6 +77,13 @@ defmodule BeamExporter.Forwarder.LosslessTest do
     assert_in_delta value.(~s(lossless_req_stop_duration_seconds_sum{route="/a"})), (n1 * 5 + n2 * 50) / 1000, 1.0e-6
     assert value.(~s(lossless_req_stop_duration_seconds_bucket{route="/b",le="0.01"})) == n0 + n1
     assert_in_delta value.(~s(lossless_req_stop_duration_seconds_sum{route="/b"})), ((n0 + n1) * 2 + n2 * 20) / 1000, 1.0e-6
+    # The untagged definitions, both processes' events in one series.
+    assert value.(~s(lossless_req_stop_calls_total)) == 2 * per_process
+    assert value.(~s(lossless_req_stop_latency_seconds_count)) == 2 * per_process
+    assert value.(~s(lossless_req_stop_latency_seconds_bucket{le="0.001"})) == n0
+    assert value.(~s(lossless_req_stop_latency_seconds_bucket{le="0.01"})) == 2 * (n0 + n1)
+    assert_in_delta value.(~s(lossless_req_stop_latency_seconds_sum)),
+                    (n1 * 5 + n2 * 50 + (n0 + n1) * 2 + n2 * 20) / 1000, 1.0e-6
     # The per-event path, with the same events, lost all but its queue, and said so on /metrics.
     assert value.(dropped) == 2 * per_process - 10_000
     assert value.(~s(beam_exporter_forwarder_send_errors_total{forwarder="#{forwarder}"})) == 0
