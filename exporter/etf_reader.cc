@@ -13,8 +13,9 @@ using Code = ReadStatus::Code;
 
 // ERTS's limits on an atom's name: 255 characters (MAX_ATOM_CHARACTERS), of one byte in a
 // Latin-1 atom and of up to 4 in a UTF-8 one (MAX_ATOM_SZ_LIMIT).
-constexpr size_t kMaxLatin1AtomBytes = 255;
-constexpr size_t kMaxUtf8AtomBytes = 4 * 255;
+constexpr size_t kMaxAtomCharacters = 255;
+constexpr size_t kMaxLatin1AtomBytes = kMaxAtomCharacters;
+constexpr size_t kMaxUtf8AtomBytes = 4 * kMaxAtomCharacters;
 // FLOAT_EXT: the number as printf's "%.20e", padded with zero bytes.
 constexpr size_t kFloatTextBytes = 31;
 
@@ -187,6 +188,12 @@ ReadStatus AtomAt(Cursor& c, Atom* out) {
   const bool latin1 = t == tag::kSmallAtomLatin1 || t == tag::kAtomLatin1;
   if (!c.Take(n, &out->bytes)) return Fail(Code::kTruncated, start);
   if (n > (latin1 ? kMaxLatin1AtomBytes : kMaxUtf8AtomBytes)) return Fail(Code::kInvalid, start);
+  if (!latin1 && n > kMaxAtomCharacters) {
+    // Characters are the bytes that do not continue a UTF-8 sequence (10xxxxxx).
+    const auto characters = std::count_if(out->bytes.begin(), out->bytes.end(),
+                                          [](char b) { return (static_cast<uint8_t>(b) & 0xC0) != 0x80; });
+    if (static_cast<size_t>(characters) > kMaxAtomCharacters) return Fail(Code::kInvalid, start);
+  }
   out->latin1 = latin1;
   return ReadStatus::Ok();
 }

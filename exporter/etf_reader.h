@@ -68,7 +68,7 @@ class [[nodiscard]] ReadStatus {
     kUnknownTag,       // a tag this reader does not know
     kCountTooLarge,    // a count in a header larger than the bytes left could hold
     kOutOfRange,       // an integer outside the type asked for
-    kInvalid,          // a float text that is not a number, an atom longer than ERTS allows,
+    kInvalid,          // a float text that is not a number, an atom longer than 255 characters,
                        // a LIST_EXT of no elements, a fun shorter than its own size field
     kTooDeep,          // nested deeper than the limit given
   };
@@ -125,8 +125,8 @@ class Reader {
   // MAP_EXT; `pairs` keys and values follow, key, value, key, value ...
   ReadStatus ReadMapHeader(uint32_t* pairs);
 
-  // Any of the four atom tags. A Latin-1 name is at most 255 bytes, a UTF-8 one 1020 (255
-  // characters of up to 4 bytes), as ERTS decodes them.
+  // Any of the four atom tags. At most 255 characters, as ERTS decodes them: 255 bytes of
+  // Latin-1, at most 1020 bytes of UTF-8 (whose encoding is not otherwise checked).
   ReadStatus ReadAtom(Atom* out);
   // BINARY_EXT: a view of its bytes.
   ReadStatus ReadBinary(std::string_view* out);

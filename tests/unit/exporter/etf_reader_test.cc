@@ -189,12 +189,17 @@ TEST(EtfReaderTest, LengthsAndCountsLargerThanTheInputAreRefused) {
   const std::string latin1_256 = std::string("\x64\x01\x00", 3) + std::string(256, 'a');
   Reader latin1(latin1_256);
   EXPECT_EQ(latin1.ReadAtom(&a).code(), Code::kInvalid);
-  const std::string utf8_1020 = std::string("\x76\x03\xfc", 3) + std::string(1020, 'a');
-  Reader utf8_max(utf8_1020);
+  std::string smileys;
+  for (int i = 0; i < 255; ++i) smileys += "\xf0\x9f\x98\x80";  // 255 characters, 1020 bytes
+  const std::string utf8_255 = std::string("\x76\x03\xfc", 3) + smileys;
+  Reader utf8_max(utf8_255);
   EXPECT_TRUE(utf8_max.ReadAtom(&a).ok());
-  const std::string utf8_1021 = std::string("\x76\x03\xfd", 3) + std::string(1021, 'a');
-  Reader utf8(utf8_1021);
-  EXPECT_EQ(utf8.ReadAtom(&a).code(), Code::kInvalid);
+  const std::string utf8_256 = std::string("\x76\x01\x00", 3) + std::string(256, 'a');
+  Reader utf8_chars(utf8_256);
+  EXPECT_EQ(utf8_chars.ReadAtom(&a).code(), Code::kInvalid);
+  const std::string utf8_1021 = std::string("\x76\x03\xfd", 3) + std::string(1021, '\x80');
+  Reader utf8_bytes(utf8_1021);
+  EXPECT_EQ(utf8_bytes.ReadAtom(&a).code(), Code::kInvalid);
   Reader empty_list_ext(std::string_view("\x6c\x00\x00\x00\x00\x6a", 6));
   EXPECT_EQ(empty_list_ext.ReadListHeader(&n).code(), Code::kInvalid);
   Reader short_fun(std::string_view("\x70\x00\x00\x00\x03", 5));
