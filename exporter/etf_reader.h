@@ -11,7 +11,7 @@
 //
 // Errors are values (ReadStatus: what was wrong, and the byte at which the item starts). A read
 // that fails leaves the cursor where it was. Tags and layouts: "External Term Format" in the
-// ERTS user's guide. Pure: no I/O, no allocation.
+// ERTS user's guide. Pure: no I/O; the reads allocate nothing.
 #pragma once
 
 #include <cstddef>
