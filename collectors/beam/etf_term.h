@@ -1,7 +1,7 @@
 // A decoded Erlang term, and a bounds-checked decoder for the external term format (ETF).
 //
-// Replies from the node are decoded here instead of with ei's ei_decode_* functions because
-// those trust the buffer (no length checks); a truncated or hostile reply must produce an
+// Replies from the node are read through etf::Reader (exporter/etf_reader.h), not ei's
+// ei_decode_* functions, which trust the buffer: a truncated or hostile reply must produce an
 // error, never a read past the end. Pure: no I/O.
 #pragma once
 

@@ -8,7 +8,8 @@
 // Each measurement of an event becomes one Sample named "<event.name>.<measurement>" with the
 // metadata as tags, so the StatsD mapping rules apply unchanged. The forwarder has already
 // converted time measurements to seconds. Decoding is bounded (event count, name length,
-// map sizes, binary length) and checks every length against the datagram before ei reads it.
+// map sizes, binary length) and reads the term through etf::Reader (exporter/etf_reader.h),
+// which never reads past the datagram's end.
 //
 // Version 2, deltas the forwarder aggregated in the app since its last flush (docs/telemetry.md,
 // "Aggregated form"): every series carries what happened to it, and the metric carries its own
@@ -32,6 +33,7 @@
 #include <vector>
 
 #include "collectors/telemetry/sample.h"
+#include "exporter/etf_reader.h"
 
 namespace beam_exporter::telemetry {
 
@@ -111,29 +113,25 @@ class EtfDecoder {
     Span key;
     Span value;
   };
-  // Checks magic and version, copies the term into buffer_ and reads up to the list header of
+  // Checks magic and version, points *in at the term and reads up to the list header of
   // {Node, [...]}: *count items follow.
-  EtfError DecodeBatchHeader(std::string_view datagram, char version, int* index, int* count);
+  EtfError DecodeBatchHeader(std::string_view datagram, char version, etf::Reader* in, uint32_t* count);
   // After the last of `count` items: the list's tail and the term's end.
-  EtfError DecodeBatchTail(int* index, int count);
-  EtfError DecodeEvent(int* index, SampleSink& sink);
-  EtfError DecodeMetric(int* index, AggregateSink& sink, size_t* series);
+  EtfError DecodeBatchTail(etf::Reader& in, uint32_t count);
+  EtfError DecodeEvent(etf::Reader& in, SampleSink& sink);
+  EtfError DecodeMetric(etf::Reader& in, AggregateSink& sink, size_t* series);
   // One {LabelValues, Delta} of the metric whose header DecodeMetric read.
-  EtfError DecodeSeries(int* index, AggregateSample* sample);
-  // A proper list header at *index (an empty list gives 0), at most `max` elements.
-  EtfError DecodeListHeader(int* index, size_t max, int* count);
-  EtfError DecodeListTail(int* index, int count);
-  EtfError DecodeBinary(int* index, size_t max, Span* out);
-  EtfError DecodeAtom(int* index, Span* out);
-  EtfError DecodeScalarAsText(int* index, Span* out);
-  EtfError DecodeNumber(int* index, double* out);
-  // Checks that the item at *index (with payload `size` bytes) lies within the datagram.
-  bool Fits(int index, int size) const;
+  EtfError DecodeSeries(etf::Reader& in, AggregateSample* sample);
+  // A proper list header (an empty list gives 0), at most `max` elements.
+  EtfError DecodeListHeader(etf::Reader& in, size_t max, uint32_t* count);
+  EtfError DecodeListTail(etf::Reader& in, uint32_t count);
+  EtfError DecodeBinary(etf::Reader& in, size_t max, Span* out);
+  EtfError DecodeAtom(etf::Reader& in, Span* out);
+  EtfError DecodeScalarAsText(etf::Reader& in, Span* out);
+  EtfError DecodeNumber(etf::Reader& in, double* out);
   std::string_view View(Span span) const { return std::string_view(arena_).substr(span.offset, span.size); }
 
   EtfLimits limits_;
-  std::string buffer_;  // the term, followed by zero padding so ei's header reads stay in bounds
-  size_t term_size_ = 0;
   std::string arena_;   // decoded texts of the current event
   std::vector<Span> name_segments_;
   std::vector<Measurement> measurements_;
