@@ -5,12 +5,7 @@ defmodule BeamExporter.ForwarderTest do
   alias BeamExporter.Forwarder
   alias BeamExporter.Forwarder.UdpSink
 
-  setup context do
-    {socket, port} = UdpSink.open()
-    name = :"fwd_#{context.test |> Atom.to_string() |> :erlang.phash2()}"
-    on_exit(fn -> :gen_udp.close(socket) end)
-    %{socket: socket, port: port, name: name}
-  end
+  setup context, do: UdpSink.setup_for_test(context, "fwd")
 
   defp start(ctx, opts) do
     start_supervised!({Forwarder, [name: ctx.name, port: ctx.port] ++ opts})

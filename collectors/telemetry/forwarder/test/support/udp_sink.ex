@@ -13,6 +13,16 @@ defmodule BeamExporter.Forwarder.UdpSink do
   end
 
   @doc """
+  For an ExUnit `setup`: a sink closed when the test ends (`:socket`, `:port`), and a forwarder
+  instance `:name` of its own for the test (`prefix` and a hash of the test's name).
+  """
+  def setup_for_test(context, prefix) do
+    {socket, port} = open()
+    ExUnit.Callbacks.on_exit(fn -> :gen_udp.close(socket) end)
+    %{socket: socket, port: port, name: :"#{prefix}_#{context.test |> Atom.to_string() |> :erlang.phash2()}"}
+  end
+
+  @doc """
   Receives datagrams until `timeout_ms` passes without one; returns those of one form raw:
   `"BXT1"` (events, the default) or `"BXT2"` (aggregated metrics, sent every flush interval), or
   of both with `"BXT"`.

@@ -33,13 +33,7 @@ defmodule BeamExporter.Forwarder.Handler do
   """
   @spec attach(term, atom, [map]) :: [term]
   def attach(instance_key, name, specs) do
-    for {%{event: event}, index} <- Enum.with_index(specs) do
-      id = {BeamExporter.Forwarder, name, event}
-      # A sender killed without running terminate/2 left its handlers attached: replace them.
-      :telemetry.detach(id)
-      :ok = :telemetry.attach(id, event, &__MODULE__.handle_event/4, {instance_key, index})
-      id
-    end
+    attach_each(instance_key, Enum.map(specs, & &1.event), &{BeamExporter.Forwarder, name, &1}, &__MODULE__.handle_event/4)
   end
 
   @doc """
@@ -48,10 +42,17 @@ defmodule BeamExporter.Forwarder.Handler do
   """
   @spec attach_metrics(term, atom, [[atom]]) :: [term]
   def attach_metrics(instance_key, name, events) do
+    attach_each(instance_key, events, &{BeamExporter.Forwarder, name, :metrics, &1}, &__MODULE__.handle_metrics/4)
+  end
+
+  # Attaches `handler` to each of `events` under the id `id_of.(event)`, its config the instance
+  # key and the event's index in `events`.
+  defp attach_each(instance_key, events, id_of, handler) do
     for {event, index} <- Enum.with_index(events) do
-      id = {BeamExporter.Forwarder, name, :metrics, event}
+      id = id_of.(event)
+      # A sender killed without running terminate/2 left its handlers attached: replace them.
       :telemetry.detach(id)
-      :ok = :telemetry.attach(id, event, &__MODULE__.handle_metrics/4, {instance_key, index})
+      :ok = :telemetry.attach(id, event, handler, {instance_key, index})
       id
     end
   end

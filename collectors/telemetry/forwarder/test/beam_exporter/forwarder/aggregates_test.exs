@@ -6,12 +6,7 @@ defmodule BeamExporter.Forwarder.AggregatesTest do
   alias BeamExporter.Forwarder
   alias BeamExporter.Forwarder.UdpSink
 
-  setup context do
-    {socket, port} = UdpSink.open()
-    name = :"agg_#{context.test |> Atom.to_string() |> :erlang.phash2()}"
-    on_exit(fn -> :gen_udp.close(socket) end)
-    %{socket: socket, port: port, name: name}
-  end
+  setup context, do: UdpSink.setup_for_test(context, "agg")
 
   # A long flush interval: the tests flush themselves.
   defp start(ctx, metrics, opts \\ []) do
