@@ -45,25 +45,21 @@ std::vector<std::string> ManifestArgs() {
   return {};
 }
 
-// Replaces the value of `--name=...` in `args`; fails the test if the manifest lacks the flag.
-void Replace(std::vector<std::string>* args, const std::string& name, const std::string& value) {
-  for (auto& arg : *args) {
-    if (arg.rfind(name + "=", 0) == 0) {
-      arg = name + "=" + value;
-      return;
-    }
-  }
-  ADD_FAILURE() << "the manifest has no " << name << " flag";
+// The `--name=...` entry of `args`; fails the test (and gives end()) if the manifest lacks the flag.
+std::vector<std::string>::iterator FindFlag(std::vector<std::string>* args, const std::string& name) {
+  auto it = std::find_if(args->begin(), args->end(), [&](const std::string& arg) { return arg.rfind(name + "=", 0) == 0; });
+  if (it == args->end()) ADD_FAILURE() << "the manifest has no " << name << " flag";
+  return it;
 }
 
-// Removes `--name=...` from `args`; fails the test if the manifest lacks the flag.
+// Replaces the value of `--name=...` in `args`.
+void Replace(std::vector<std::string>* args, const std::string& name, const std::string& value) {
+  if (auto it = FindFlag(args, name); it != args->end()) *it = name + "=" + value;
+}
+
+// Removes `--name=...` from `args`.
 void Erase(std::vector<std::string>* args, const std::string& name) {
-  auto it = std::find_if(args->begin(), args->end(), [&](const std::string& arg) { return arg.rfind(name + "=", 0) == 0; });
-  if (it == args->end()) {
-    ADD_FAILURE() << "the manifest has no " << name << " flag";
-    return;
-  }
-  args->erase(it);
+  if (auto it = FindFlag(args, name); it != args->end()) args->erase(it);
 }
 
 // The sidecar container's command line, run for real: /etc/beam_exporter of the image

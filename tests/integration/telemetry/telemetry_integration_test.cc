@@ -41,13 +41,11 @@ using Start = ExporterProcess::Start;
 
 // The exporter with only the telemetry collector (the bundled presets, then `telemetry_yaml`),
 // receiving on a free UDP port.
-ExporterProcess::Options TelemetryOnly(const std::string& telemetry_yaml = "", std::vector<std::string> extra = {},
-                                       Start start = Start::kReady) {
+ExporterProcess::Options TelemetryOnly(const std::string& telemetry_yaml = "", std::vector<std::string> extra = {}) {
   extra.insert(extra.begin(), "--no-collector.beam");
   return {.config_yaml = "collectors:\n  telemetry:\n    mapping_files: " + Presets() + "\n" + telemetry_yaml,
           .args = std::move(extra),
-          .telemetry_udp = true,
-          .start = start};
+          .telemetry_udp = true};
 }
 
 // Waits until the exporter has counted `packets` datagrams, then returns /metrics.
